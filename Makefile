@@ -1,0 +1,134 @@
+# motcua: one non-recursive Makefile. Parts add themselves through */*.mk fragments
+# (included below); every dependency comes through pkg-config.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+
+# Debian packages that the build, the tests and the demo need.  A part that needs more
+# adds to DEB_DEPS in its fragment.
+DEB_DEPS := build-essential pkg-config clang-format sqlite3 libsqlite3-dev libssl-dev \
+            libjansson-dev libinih-dev libcmocka-dev libsystemd-dev openssl \
+            hyperfine clang libclang-rt-14-dev util-linux procps
+
+PKGS      := sqlite3 libcrypto jansson inih libsystemd
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+             -Wno-unused-parameter
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT       ?= -O2 -g
+ifeq ($(CI),true)
+WERROR    := -Werror
+endif
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DMOTCUA_VERSION='"$(VERSION)"' $(OPT) $(WARN) $(WERROR) \
+             $(HARDEN) -I. $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(LDLIBS)
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+
+.DEFAULT_GOAL := all
+BINS       :=
+UNIT_TESTS :=
+FUZZERS    :=
+
+# ---- modules -------------------------------------------------------------------------
+COMMON_SRC := gateway/log.c gateway/config.c gateway/ctlproto.c
+STORE_SRC  := store/db.c store/blob.c store/outbox.c store/audit.c store/docs.c store/rebuild.c \
+              store/fsutil.c store/manifest.c
+GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/intake.c
+
+COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+STORE_OBJ   := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)
+GATEWAY_OBJ := $(GATEWAY_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ     := $(COMMON_OBJ) $(STORE_OBJ)
+
+BINS += $(BUILD)/motcuad $(BUILD)/motcuactl
+
+$(BUILD)/motcuad: $(BUILD)/obj/gateway/main.o $(GATEWAY_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/motcuactl: $(BUILD)/obj/tools/motcuactl.o $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+# ---- tests ---------------------------------------------------------------------------
+UNIT_NAMES := $(patsubst tests/unit/%_test.c,%,$(wildcard tests/unit/*_test.c))
+UNIT_TESTS += $(UNIT_NAMES:%=$(BUILD)/tests/%_test)
+
+$(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o $(GATEWAY_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+
+TEST_TOOLS := $(BUILD)/tests/rawwrite
+$(BUILD)/tests/rawwrite: $(BUILD)/obj/tests/bench/rawwrite.o $(BUILD)/obj/store/fsutil.o $(BUILD)/obj/gateway/log.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+-include $(sort $(wildcard */*.mk */*/*.mk))
+
+all: $(BINS)
+
+# `make check` sets the machine up (deps) when something is missing, builds, and runs
+# every test through tests/run.sh, whose last line is "N passed, N failed".
+check: deps-if-missing
+	$(MAKE) all tests
+	tests/run.sh $(BUILD)
+
+tests: $(BINS) $(UNIT_TESTS) $(TEST_TOOLS)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT='-O1 -g' SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
+	        HARDEN='-fstack-protector-strong -fPIE' all tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	        tests/run.sh build-asan
+
+FUZZ_CC := clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS += $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(STORE_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  echo "== $$f ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+bench: deps-if-missing
+	$(MAKE) all tests
+	tests/bench/run.sh $(BUILD)
+
+demo: deps-if-missing
+	$(MAKE) all
+	tools/demo.sh $(BUILD)
+
+lint:
+	tools/lint.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/motcua
+	install -m 0755 $(BUILD)/motcuad $(DESTDIR)$(PREFIX)/sbin/motcuad
+	install -m 0755 $(BUILD)/motcuactl $(DESTDIR)$(PREFIX)/bin/motcuactl
+	install -m 0640 packaging/motcua.conf $(DESTDIR)$(SYSCONFDIR)/motcua/motcua.conf
+	install -d $(DESTDIR)$(PREFIX)/share/doc/motcua
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/motcua/
+
+# deps: install every Debian package listed above that is not yet installed.
+deps:
+	@tools/deps.sh $(sort $(DEB_DEPS))
+
+deps-if-missing:
+	@tools/deps.sh --if-missing $(sort $(DEB_DEPS))
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check tests asan fuzz bench demo lint install deps deps-if-missing clean
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

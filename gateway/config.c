@@ -1,0 +1,235 @@
+/* motcua.conf reading and validation: a table of keys with types and bounds, so that every
+ * key has one default, one check and one message. */
+#include "gateway/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_PATH, KEY_STRING, KEY_INT, KEY_ENUM };
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;        /* of the char array, for strings */
+	int64_t min, max;   /* for integers */
+	const char *dflt;
+	const char *choices; /* for enums: space-separated */
+	int secret;
+};
+
+#define STR(sec, k, t, dflt) {sec, #k, t, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, dflt, NULL, 0}
+#define INT(sec, k, lo, hi, dflt) {sec, #k, KEY_INT, offsetof(struct config, k), 0, lo, hi, dflt, NULL, 0}
+#define ENUM(sec, k, dflt, ch) {sec, #k, KEY_ENUM, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, dflt, ch, 0}
+
+static const struct key keys[] = {
+	STR("store", state_dir, KEY_PATH, "/var/lib/motcua"),
+	STR("store", key_file, KEY_PATH, "/etc/motcua/storage.key"),
+	INT("store", max_document_mb, 1, 1024, "50"),
+	INT("store", low_water_mb, 0, 1024 * 1024, "512"),
+	INT("store", busy_timeout_ms, 100, 600000, "5000"),
+	STR("daemon", runtime_dir, KEY_PATH, "/run/motcua"),
+	STR("daemon", control_socket, KEY_PATH, "/run/motcua/motcuad.sock"),
+	STR("daemon", control_group, KEY_STRING, ""),
+	INT("daemon", control_workers, 1, 64, "4"),
+	INT("daemon", control_clients, 1, 1024, "32"),
+	ENUM("daemon", log_level, "info", "error warn info debug"),
+	STR("gateway", agency_code, KEY_STRING, "000.00.00.H00"),
+	STR("gateway", commune_name, KEY_STRING, "Xã Thử Nghiệm"),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct parse {
+	const char *name;
+	struct config cfg;
+	char *err;
+	int failed;
+};
+
+static int set_value(const struct key *k, struct config *cfg, const char *value, char *why, size_t whylen)
+{
+	char *base = (char *)cfg + k->offset;
+	size_t len = strlen(value);
+
+	switch (k->type) {
+	case KEY_PATH:
+		if (len == 0 || value[0] != '/') {
+			snprintf(why, whylen, "must be an absolute path");
+			return -EINVAL;
+		}
+		/* fall through */
+	case KEY_STRING:
+		if (len >= k->size) {
+			snprintf(why, whylen, "is longer than %zu bytes", k->size - 1);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)value[i] < 0x20) {
+				snprintf(why, whylen, "contains a control character");
+				return -EINVAL;
+			}
+		memcpy(base, value, len + 1);
+		return 0;
+	case KEY_ENUM: {
+		const char *p = k->choices;
+		while (*p) {
+			size_t n = strcspn(p, " ");
+			if (n == len && strncmp(p, value, n) == 0 && len < k->size) {
+				memcpy(base, value, len + 1);
+				return 0;
+			}
+			p += n;
+			while (*p == ' ')
+				p++;
+		}
+		snprintf(why, whylen, "must be one of: %s", k->choices);
+		return -EINVAL;
+	}
+	case KEY_INT: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(value, &end, 10);
+		if (len == 0 || errno != 0 || *end != '\0') {
+			snprintf(why, whylen, "must be a whole number");
+			return -EINVAL;
+		}
+		if (v < k->min || v > k->max) {
+			snprintf(why, whylen, "must be between %lld and %lld",
+			         (long long)k->min, (long long)k->max);
+			return -EINVAL;
+		}
+		*(int64_t *)(void *)base = v;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char why[128];
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++) {
+		int r = set_value(&keys[i], cfg, keys[i].dflt, why, sizeof(why));
+		(void)r;
+	}
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value, int lineno)
+{
+	struct parse *p = user;
+	char why[160];
+
+	if (p->failed)
+		return 0;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
+			continue;
+		if (set_value(&keys[i], &p->cfg, value, why, sizeof(why)) == 0)
+			return 1;
+		snprintf(p->err, CONFIG_ERR_MAX, "%s:%d: [%s] %s %s", p->name, lineno, section, name, why);
+		p->failed = 1;
+		return 0;
+	}
+	if (name == NULL) /* a new section (INI_CALL_HANDLER_ON_NEW_SECTION builds only) */
+		return 1;
+	int known_section = 0;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0)
+			known_section = 1;
+	if (!known_section)
+		snprintf(p->err, CONFIG_ERR_MAX, "%s:%d: unknown section [%s] (key %s)", p->name, lineno,
+		         section, name);
+	else
+		snprintf(p->err, CONFIG_ERR_MAX, "%s:%d: unknown key %s in [%s]", p->name, lineno, name,
+		         section);
+	p->failed = 1;
+	return 0;
+}
+
+static int finish(struct parse *p, int rc, struct config *cfg, char *err)
+{
+	if (rc == -1) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", p->name, strerror(errno));
+		return -ENOENT;
+	}
+	if (rc == -2) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: out of memory while reading", p->name);
+		return -ENOMEM;
+	}
+	if (rc > 0) {
+		if (!p->failed)
+			snprintf(err, CONFIG_ERR_MAX, "%s:%d: not a valid INI line (expected 'key = value' or '[section]')",
+			         p->name, rc);
+		return -EINVAL;
+	}
+	if (strcmp(p->cfg.control_socket, p->cfg.runtime_dir) == 0) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: [daemon] control_socket must be a file, not the runtime_dir", p->name);
+		return -EINVAL;
+	}
+	*cfg = p->cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+	struct parse p = {.name = path, .err = err};
+	config_defaults(&p.cfg);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+		return errno == ENOENT ? -ENOENT : -EACCES;
+	}
+	int rc = ini_parse_file(f, handler, &p);
+	fclose(f);
+	return finish(&p, rc, cfg, err);
+}
+
+int config_load_string(const char *text, const char *name, struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+	struct parse p = {.name = name, .err = err};
+	config_defaults(&p.cfg);
+	int rc = ini_parse_string(text, handler, &p);
+	return finish(&p, rc, cfg, err);
+}
+
+int64_t config_max_document_bytes(const struct config *cfg)
+{
+	return cfg->max_document_mb * 1024 * 1024;
+}
+
+int64_t config_low_water_bytes(const struct config *cfg)
+{
+	return cfg->low_water_mb * 1024 * 1024;
+}
+
+size_t config_dump(const struct config *cfg, char *buf, size_t size)
+{
+	size_t n = 0;
+	const char *last = "";
+	buf[0] = '\0';
+	for (size_t i = 0; i < NKEYS && n + 1 < size; i++) {
+		const struct key *k = &keys[i];
+		const char *base = (const char *)cfg + k->offset;
+		int w;
+		if (strcmp(last, k->section) != 0) {
+			w = snprintf(buf + n, size - n, "%s[%s]\n", n ? "\n" : "", k->section);
+			n += (w > 0 && (size_t)w < size - n) ? (size_t)w : size - n - 1;
+			last = k->section;
+		}
+		if (k->secret)
+			w = snprintf(buf + n, size - n, "%s = ********\n", k->name);
+		else if (k->type == KEY_INT)
+			w = snprintf(buf + n, size - n, "%s = %lld\n", k->name,
+			             (long long)*(const int64_t *)(const void *)base);
+		else
+			w = snprintf(buf + n, size - n, "%s = %s\n", k->name, base);
+		n += (w > 0 && (size_t)w < size - n) ? (size_t)w : size - n - 1;
+	}
+	return n;
+}

@@ -1,0 +1,54 @@
+/* motcua.conf: the INI configuration (libinih), its defaults, limits and validation.
+ * Every key is a row of one table in config.c; a part adds its keys there and to
+ * packaging/motcua.conf, which documents every key with its default. */
+#ifndef MOTCUA_CONFIG_H
+#define MOTCUA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_ERR_MAX 512
+
+/* A plain value type: copy it by assignment.  Threads take a copy (config snapshot)
+ * instead of sharing a pointer, so a reload never changes a value under a reader. */
+struct config {
+	/* [store] */
+	char state_dir[CONFIG_PATH_MAX];
+	char key_file[CONFIG_PATH_MAX];
+	int64_t max_document_mb;
+	int64_t low_water_mb;
+	int64_t busy_timeout_ms;
+	/* [daemon] */
+	char runtime_dir[CONFIG_PATH_MAX];
+	char control_socket[CONFIG_PATH_MAX];
+	char control_group[64];
+	int64_t control_workers;
+	int64_t control_clients;
+	char log_level[16];
+	/* [gateway] */
+	char agency_code[32];
+	char commune_name[128];
+};
+
+/* Fills cfg with every default. */
+void config_defaults(struct config *cfg);
+
+/* Reads path over the defaults and validates every key.  On failure returns -errno
+ * (-ENOENT missing file, -EINVAL bad content) and writes into err a message naming the
+ * file, the line and the key; cfg is then untouched. */
+int config_load(const char *path, struct config *cfg, char err[CONFIG_ERR_MAX]);
+
+/* Same as config_load on a string (used by the fuzzer and tests); name labels messages. */
+int config_load_string(const char *text, const char *name, struct config *cfg,
+                       char err[CONFIG_ERR_MAX]);
+
+/* Derived values in bytes. */
+int64_t config_max_document_bytes(const struct config *cfg);
+int64_t config_low_water_bytes(const struct config *cfg);
+
+/* Writes "section.key = value" lines of the running configuration to buf, secrets masked.
+ * Returns the length written (truncated to size-1). */
+size_t config_dump(const struct config *cfg, char *buf, size_t size);
+
+#endif
