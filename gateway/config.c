@@ -46,6 +46,9 @@ static const struct key keys[] = {
 
 struct parse {
 	const char *name;
+	FILE *file;        /* read from this, or else from text */
+	const char *text;
+	int lineno;        /* of the line inih is handling: Debian's inih does not pass it */
 	struct config cfg;
 	char *err;
 	int failed;
@@ -120,9 +123,10 @@ void config_defaults(struct config *cfg)
 	}
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value, int lineno)
+static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
+	int lineno = p->lineno;
 	char why[160];
 
 	if (p->failed)
@@ -150,6 +154,31 @@ static int handler(void *user, const char *section, const char *name, const char
 		         section);
 	p->failed = 1;
 	return 0;
+}
+
+/* fgets-like reader for ini_parse_stream that counts lines. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	if (num < 2)
+		return NULL;
+	if (p->file) {
+		if (!fgets(str, num, p->file))
+			return NULL;
+	} else {
+		if (!*p->text)
+			return NULL;
+		size_t n = strcspn(p->text, "\n");
+		if (p->text[n] == '\n')
+			n++;
+		if (n > (size_t)num - 1)
+			n = (size_t)num - 1;
+		memcpy(str, p->text, n);
+		str[n] = '\0';
+		p->text += n;
+	}
+	p->lineno++;
+	return str;
 }
 
 static int finish(struct parse *p, int rc, struct config *cfg, char *err)
@@ -185,7 +214,8 @@ int config_load(const char *path, struct config *cfg, char err[CONFIG_ERR_MAX])
 		snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
 		return errno == ENOENT ? -ENOENT : -EACCES;
 	}
-	int rc = ini_parse_file(f, handler, &p);
+	p.file = f;
+	int rc = ini_parse_stream(reader, &p, handler, &p);
 	fclose(f);
 	return finish(&p, rc, cfg, err);
 }
@@ -194,7 +224,8 @@ int config_load_string(const char *text, const char *name, struct config *cfg, c
 {
 	struct parse p = {.name = name, .err = err};
 	config_defaults(&p.cfg);
-	int rc = ini_parse_string(text, handler, &p);
+	p.text = text;
+	int rc = ini_parse_stream(reader, &p, handler, &p);
 	return finish(&p, rc, cfg, err);
 }
 

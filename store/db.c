@@ -1,0 +1,291 @@
+/* SQLite connection set-up, translation of SQLite errors and the forward-only migrations. */
+#include "store/db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/log.h"
+
+struct db {
+	sqlite3 *h;
+};
+
+/* Forward-only: a released migration is never edited, a change is a new entry. */
+static const char *const migrations[] = {
+	/* 1: documents, outbox, audit chain */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE documents("
+	"  id TEXT PRIMARY KEY,"
+	"  seq INTEGER NOT NULL UNIQUE,"
+	"  sha256 TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  content_type TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  intake_key TEXT NOT NULL UNIQUE,"
+	"  received_at TEXT NOT NULL);"
+	"CREATE INDEX documents_sha ON documents(sha256);"
+	"CREATE TABLE outbox("
+	"  id INTEGER PRIMARY KEY,"
+	"  stream TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  ref TEXT NOT NULL,"
+	"  idem_key TEXT NOT NULL UNIQUE,"
+	"  bytes INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK(state IN ('queued','sending','delivered','rejected')),"
+	"  offset INTEGER NOT NULL DEFAULT 0,"
+	"  session TEXT NOT NULL DEFAULT '',"
+	"  receipt TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  UNIQUE(stream, seq));"
+	"CREATE INDEX outbox_next ON outbox(state, priority, id);"
+	"CREATE TABLE audit("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  prev TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);"
+	"CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+	"CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(NMIGRATIONS == DB_SCHEMA_VERSION, "one migration per schema version");
+
+int db_error(struct db *db, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+	log_error("store: %s: %s (sqlite %d)", what, db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc), rc);
+	switch (prim) {
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec(struct db *db, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_error("store: %s: %s", what, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		int prim = rc & 0xff;
+		return prim == SQLITE_FULL ? -ENOSPC : (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) ? -EBADMSG
+		       : prim == SQLITE_BUSY ? -EBUSY : -EIO;
+	}
+	return 0;
+}
+
+int db_prepare(struct db *db, const char *sql, sqlite3_stmt **ret_stmt)
+{
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, ret_stmt, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(db, rc, "prepare");
+	return 0;
+}
+
+static int user_version(struct db *db, int *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "PRAGMA user_version", &st);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int(st, 0);
+	else
+		r = db_error(db, rc, "read schema version");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int migrate(struct db *db, const char *path)
+{
+	int v = 0, r;
+	char sql[64];
+
+	r = user_version(db, &v);
+	if (r < 0)
+		return r;
+	if (v > DB_SCHEMA_VERSION) {
+		log_error("store: %s has schema version %d but this motcua knows only up to %d; "
+		          "install the newer motcua that wrote it (a downgrade cannot read it)",
+		          path, v, DB_SCHEMA_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	for (; v < DB_SCHEMA_VERSION; v++) {
+		r = db_begin(db);
+		if (r < 0)
+			return r;
+		r = exec(db, migrations[v], "migration");
+		if (r == 0) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+			r = exec(db, sql, "set schema version");
+		}
+		if (r == 0)
+			r = db_commit(db);
+		if (r < 0) {
+			db_rollback(db);
+			log_error("store: migration to schema version %d failed on %s", v + 1, path);
+			return r;
+		}
+		log_info("store: %s migrated to schema version %d", path, v + 1);
+	}
+	return 0;
+}
+
+int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
+{
+	struct db *db = calloc(1, sizeof(*db));
+	int r, rc;
+
+	if (!db)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &db->h,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_error(db, rc, path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, (int)busy_timeout_ms);
+	r = exec(db, "PRAGMA journal_mode=WAL", "enable WAL");
+	if (r == 0)
+		r = exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+		         "set pragmas");
+	if (r == 0)
+		r = migrate(db, path);
+	if (r < 0)
+		goto fail;
+	*ret_db = db;
+	return 0;
+fail:
+	db_close(db);
+	return r;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->h)
+		sqlite3_close_v2(db->h);
+	free(db);
+}
+
+sqlite3 *db_handle(struct db *db)
+{
+	return db->h;
+}
+
+int db_begin(struct db *db)
+{
+	return exec(db, "BEGIN IMMEDIATE", "begin transaction");
+}
+
+int db_commit(struct db *db)
+{
+	return exec(db, "COMMIT", "commit");
+}
+
+void db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_check(struct db *db, int full)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check", &st);
+	if (r < 0)
+		return -EBADMSG;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = db_error(db, rc, "integrity check");
+		r = -EBADMSG;
+	} else {
+		const char *res = (const char *)sqlite3_column_text(st, 0);
+		if (!res || strcmp(res, "ok") != 0) {
+			log_error("store: integrity check failed: %s", res ? res : "(no answer)");
+			r = -EBADMSG;
+		}
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_meta_get(struct db *db, const char *key, char *buf, size_t size)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT value FROM meta WHERE key = ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		r = 0;
+	} else if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+	} else {
+		r = db_error(db, rc, "read meta");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_meta_set(struct db *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "INSERT INTO meta(key, value) VALUES(?, ?) "
+	                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	r = rc == SQLITE_DONE ? 0 : db_error(db, rc, "write meta");
+	sqlite3_finalize(st);
+	return r;
+}
+
+void db_now(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

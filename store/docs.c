@@ -1,0 +1,232 @@
+/* Document rows: the intake transaction and reads.  The blob is already durable when
+ * docs_intake runs; the row, outbox item, audit row and manifest land in one commit. */
+#include "store/docs.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/log.h"
+#include "store/audit.h"
+#include "store/db.h"
+#include "store/outbox.h"
+
+int docs_token_valid(const char *s, size_t max)
+{
+	size_t i;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '_' || s[i] == '-'))
+			return 0;
+	return i > 0 && i < max;
+}
+
+int docs_key_valid(const char *s)
+{
+	size_t i;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-' ||
+		      s[i] == ':'))
+			return 0;
+	return i > 0 && i < DOC_KEY_MAX;
+}
+
+#define DOC_COLS "id, seq, sha256, size, content_type, kind, source, name, intake_key, received_at"
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+static void read_doc(sqlite3_stmt *st, struct doc_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	col(st, 0, m->id, sizeof(m->id));
+	m->seq = sqlite3_column_int64(st, 1);
+	col(st, 2, m->sha256, sizeof(m->sha256));
+	m->size = sqlite3_column_int64(st, 3);
+	col(st, 4, m->content_type, sizeof(m->content_type));
+	col(st, 5, m->kind, sizeof(m->kind));
+	col(st, 6, m->source, sizeof(m->source));
+	col(st, 7, m->name, sizeof(m->name));
+	col(st, 8, m->intake_key, sizeof(m->intake_key));
+	col(st, 9, m->received_at, sizeof(m->received_at));
+}
+
+static int find_by_key(struct db *db, const char *key, struct doc_meta *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT " DOC_COLS " FROM documents WHERE intake_key = ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_doc(st, ret);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : db_error(db, rc, "find document by intake key");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int insert_doc(struct db *db, const struct doc_meta *m)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "INSERT INTO documents(" DOC_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?)", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, m->seq);
+	sqlite3_bind_text(st, 3, m->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, m->size);
+	sqlite3_bind_text(st, 5, m->content_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, m->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, m->intake_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, m->received_at, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	r = rc == SQLITE_DONE ? 0 : db_error(db, rc, "insert document");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int next_seq(struct db *db, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM documents", &st);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	else
+		r = db_error(db, rc, "next document sequence");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int new_id(char out[DOC_ID_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char raw[16];
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -EIO;
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 15];
+	}
+	out[32] = '\0';
+	return 0;
+}
+
+int docs_intake(struct db *db, const char *manifest_dir, const char *actor, struct doc_meta *meta)
+{
+	struct doc_meta m = *meta, old;
+	char detail[256];
+	int r;
+
+	if (!blob_hash_valid(m.sha256) || m.size < 0 || !docs_token_valid(m.kind, sizeof(m.kind)) ||
+	    !docs_token_valid(m.source, sizeof(m.source)) || !docs_key_valid(m.intake_key) ||
+	    !m.content_type[0])
+		return -EINVAL;
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = find_by_key(db, m.intake_key, &old);
+	if (r == 0) {
+		db_rollback(db);
+		*meta = old;
+		return 1;
+	}
+	if (r != -ENOENT)
+		goto fail;
+	r = next_seq(db, &m.seq);
+	if (r < 0)
+		goto fail;
+	r = new_id(m.id);
+	if (r < 0)
+		goto fail;
+	db_now(m.received_at);
+	r = insert_doc(db, &m);
+	if (r < 0)
+		goto fail;
+	/* The intake key becomes the upstream idempotency key: fixed here, for good. */
+	r = outbox_enqueue(db, "documents", OUTBOX_PRIO_DOCUMENT, "document", m.id, m.intake_key,
+	                   m.size, NULL);
+	if (r < 0)
+		goto fail;
+	snprintf(detail, sizeof(detail), "{\"sha256\":\"%s\",\"size\":%lld,\"kind\":\"%s\",\"source\":\"%s\"}",
+	         m.sha256, (long long)m.size, m.kind, m.source);
+	r = audit_append(db, actor, "document.intake", m.id, detail);
+	if (r < 0)
+		goto fail;
+	r = manifest_write(manifest_dir, &m);
+	if (r < 0) {
+		log_error("store: cannot write manifest for document %s: %s", m.id, strerror(-r));
+		goto fail;
+	}
+	r = db_commit(db);
+	if (r < 0)
+		goto fail;
+	*meta = m;
+	return 0;
+fail:
+	db_rollback(db);
+	return r;
+}
+
+int docs_restore(struct db *db, const struct doc_meta *meta)
+{
+	struct doc_meta old;
+	int r = find_by_key(db, meta->intake_key, &old);
+	if (r == 0)
+		return 1;
+	if (r != -ENOENT)
+		return r;
+	return insert_doc(db, meta);
+}
+
+int docs_get(struct db *db, const char *id, struct doc_meta *ret_meta)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT " DOC_COLS " FROM documents WHERE id = ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_doc(st, ret_meta);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : db_error(db, rc, "read document");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int docs_list(struct db *db, int64_t before_seq, int limit,
+              int (*fn)(void *ctx, const struct doc_meta *m), void *ctx)
+{
+	struct doc_meta m;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = db_prepare(db, "SELECT " DOC_COLS " FROM documents WHERE (?1 = 0 OR seq < ?1) "
+	                   "ORDER BY seq DESC LIMIT ?2", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, before_seq);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_doc(st, &m);
+		r = fn(ctx, &m);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = db_error(db, rc, "list documents");
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,339 @@
+/* Opening the store: directories, storage key, database health at start-up. */
+#include "store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/log.h"
+#include "store/audit.h"
+#include "store/blob.h"
+#include "store/db.h"
+#include "store/fsutil.h"
+#include "store/outbox.h"
+
+struct store {
+	char state_dir[PATH_MAX];
+	char db_path[PATH_MAX];
+	char blob_dir[PATH_MAX];
+	char manifest_dir[PATH_MAX];
+	char quarantine_dir[PATH_MAX];
+	int64_t busy_timeout_ms;
+	struct blobs *blobs;
+	struct store_startup startup;
+};
+
+static int key_id(const unsigned char key[BLOB_KEY_LEN], char out[33])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned len;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	if (!h)
+		return -ENOMEM;
+	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+	EVP_DigestUpdate(h, "motcua-storage-key-id", 21);
+	EVP_DigestUpdate(h, key, BLOB_KEY_LEN);
+	EVP_DigestFinal_ex(h, md, &len);
+	EVP_MD_CTX_free(h);
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[32] = '\0';
+	return 0;
+}
+
+/* Loads the 32-byte key; creates it only when may_create (the store holds no data). */
+static int load_key(const char *path, int may_create, unsigned char key[BLOB_KEY_LEN], int *created)
+{
+	char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	int r = fs_read_small(path, 4096, &data, &len);
+
+	*created = 0;
+	if (r == -ENOENT) {
+		if (!may_create) {
+			log_error("store: storage key %s is missing but the store holds encrypted documents; "
+			          "restore the key file from your backup (motcuad will not make a new key over "
+			          "existing data, which would make it unreadable)", path);
+			return -ENOKEY;
+		}
+		if (RAND_bytes(key, BLOB_KEY_LEN) != 1)
+			return -EIO;
+		r = fs_write_atomic(path, key, BLOB_KEY_LEN, 0600);
+		if (r < 0) {
+			log_error("store: cannot create storage key %s: %s", path, strerror(-r));
+			return r;
+		}
+		log_info("store: created a new storage key in %s; back it up: without it the stored "
+		         "documents cannot be read", path);
+		*created = 1;
+		return 0;
+	}
+	if (r < 0) {
+		log_error("store: cannot read storage key %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (len != BLOB_KEY_LEN) {
+		log_error("store: storage key %s holds %zu bytes, expected %d", path, len, BLOB_KEY_LEN);
+		r = -EINVAL;
+	} else {
+		memcpy(key, data, BLOB_KEY_LEN);
+		if (stat(path, &st) == 0 && (st.st_mode & 0077))
+			log_warn("store: storage key %s is readable by others (mode %03o); chmod 600 it",
+			         path, (unsigned)(st.st_mode & 0777));
+	}
+	OPENSSL_cleanse(data, len);
+	free(data);
+	return r;
+}
+
+static int dir_has_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)))
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		        strcmp(e->d_name, "tmp") != 0;
+	closedir(d);
+	return found;
+}
+
+/* Moves the database and its WAL and SHM files into the quarantine directory. */
+static int quarantine(struct store *s)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char stamp[32], from[PATH_MAX], to[PATH_MAX];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int i = 0; i < 3; i++) {
+		if (snprintf(from, sizeof(from), "%s%s", s->db_path, suffix[i]) >= (int)sizeof(from) ||
+		    snprintf(to, sizeof(to), "%s/motcua.db.%s.%d%s", s->quarantine_dir, stamp, (int)getpid(),
+		             suffix[i]) >= (int)sizeof(to))
+			return -ENAMETOOLONG;
+		if (i == 0)
+			snprintf(s->startup.quarantined, sizeof(s->startup.quarantined), "%s", to);
+		if (rename(from, to) < 0 && errno != ENOENT) {
+			log_error("store: cannot move %s aside to %s: %s", from, to, strerror(errno));
+			return -errno;
+		}
+	}
+	fs_fsync_dir(s->quarantine_dir);
+	fs_fsync_dir(s->state_dir);
+	log_error("store: the database was unreadable or failed its check; moved aside to %s "
+	          "(kept, never deleted) and rebuilding from the blob manifests", s->startup.quarantined);
+	return 0;
+}
+
+/* Opens the database and runs the start-up check; 1 means it must be quarantined. */
+static int open_checked(struct store *s, struct db **ret)
+{
+	struct db *db = NULL;
+	int r = db_open(s->db_path, s->busy_timeout_ms, &db);
+	if (r == -EBADMSG)
+		return 1;
+	if (r < 0)
+		return r;
+	if (db_check(db, 0) < 0) {
+		db_close(db);
+		return 1;
+	}
+	*ret = db;
+	return 0;
+}
+
+static int check_key_id(struct db *db, const unsigned char key[BLOB_KEY_LEN], const char *key_file)
+{
+	char want[33], have[64];
+	int r = key_id(key, want);
+	if (r < 0)
+		return r;
+	r = db_meta_get(db, "key_id", have, sizeof(have));
+	if (r == -ENOENT)
+		return db_meta_set(db, "key_id", want);
+	if (r < 0)
+		return r;
+	if (strcmp(have, want) != 0) {
+		log_error("store: storage key %s (id %s) is not the key of this store (id %s); put the "
+		          "right key file back", key_file, want, have);
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
+int store_open(const struct store_options *opt, struct store **ret)
+{
+	unsigned char key[BLOB_KEY_LEN];
+	struct store *s = calloc(1, sizeof(*s));
+	struct db *db = NULL;
+	int r, has_data;
+
+	if (!s)
+		return -ENOMEM;
+	s->busy_timeout_ms = opt->busy_timeout_ms;
+	if (fs_join(s->state_dir, sizeof(s->state_dir), opt->state_dir, "") < 0 ||
+	    fs_join(s->db_path, sizeof(s->db_path), opt->state_dir, "motcua.db") < 0 ||
+	    fs_join(s->blob_dir, sizeof(s->blob_dir), opt->state_dir, "blobs") < 0 ||
+	    fs_join(s->manifest_dir, sizeof(s->manifest_dir), opt->state_dir, "manifests") < 0 ||
+	    fs_join(s->quarantine_dir, sizeof(s->quarantine_dir), opt->state_dir, "quarantine") < 0) {
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	s->state_dir[strlen(s->state_dir) - 1] = '\0';
+	const char *dirs[] = {s->state_dir, s->blob_dir, s->manifest_dir, s->quarantine_dir};
+	for (int i = 0; i < 4; i++) {
+		r = fs_mkdir_p(dirs[i], 0750);
+		if (r < 0) {
+			log_error("store: cannot create %s: %s", dirs[i], strerror(-r));
+			goto fail;
+		}
+	}
+	has_data = dir_has_entries(s->blob_dir) || dir_has_entries(s->manifest_dir) ||
+	           access(s->db_path, F_OK) == 0;
+	r = load_key(opt->key_file, !has_data, key, &s->startup.key_created);
+	if (r < 0)
+		goto fail;
+	r = blobs_open(s->blob_dir, key, &s->blobs);
+	if (r < 0)
+		goto fail;
+
+	r = open_checked(s, &db);
+	if (r == 1) {
+		r = quarantine(s);
+		if (r == 0)
+			r = db_open(s->db_path, s->busy_timeout_ms, &db);
+		if (r < 0)
+			goto fail;
+		s->startup.rebuilt = 1;
+	}
+	if (r < 0) {
+		log_error("store: cannot open %s: %s", s->db_path, strerror(-r));
+		goto fail;
+	}
+	r = check_key_id(db, key, opt->key_file);
+	if (r < 0)
+		goto fail;
+	if (s->startup.rebuilt) {
+		char detail[PATH_MAX + 128];
+		r = store_rebuild(db, s->blobs, s->manifest_dir, &s->startup.restored, &s->startup.skipped);
+		if (r < 0)
+			goto fail;
+		snprintf(detail, sizeof(detail), "{\"quarantined\":\"%s\",\"restored\":%lld,\"skipped\":%lld}",
+		         s->startup.quarantined, (long long)s->startup.restored, (long long)s->startup.skipped);
+		r = audit_record(db, "motcuad", "store.rebuilt", "motcua.db", detail);
+		if (r == 0)
+			r = db_meta_set(db, "last_rebuild", detail);
+		if (r < 0)
+			goto fail;
+		log_warn("store: rebuilt the database: %lld documents restored, %lld manifests skipped",
+		         (long long)s->startup.restored, (long long)s->startup.skipped);
+	}
+	r = outbox_requeue_sending(db);
+	if (r < 0)
+		goto fail;
+	s->startup.requeued = r;
+	if (r > 0)
+		log_info("store: %d outbox items were sending when motcuad stopped; queued again", r);
+	db_close(db);
+	OPENSSL_cleanse(key, sizeof(key));
+	*ret = s;
+	return 0;
+fail:
+	OPENSSL_cleanse(key, sizeof(key));
+	db_close(db);
+	store_close(s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	blobs_close(s->blobs);
+	free(s);
+}
+
+int store_connect(struct store *s, struct db **ret)
+{
+	return db_open(s->db_path, s->busy_timeout_ms, ret);
+}
+
+struct blobs *store_blobs(struct store *s)
+{
+	return s->blobs;
+}
+
+const char *store_manifest_dir(const struct store *s)
+{
+	return s->manifest_dir;
+}
+
+const char *store_state_dir(const struct store *s)
+{
+	return s->state_dir;
+}
+
+const char *store_db_path(const struct store *s)
+{
+	return s->db_path;
+}
+
+const struct store_startup *store_startup_info(const struct store *s)
+{
+	return &s->startup;
+}
+
+static int64_t tree_bytes(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	char path[PATH_MAX];
+	int64_t total = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || fs_join(path, sizeof(path), dir, e->d_name) < 0 ||
+		    lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth > 0)
+			total += tree_bytes(path, depth - 1);
+		else if (S_ISREG(st.st_mode))
+			total += (int64_t)st.st_blocks * 512;
+	}
+	closedir(d);
+	return total;
+}
+
+int store_disk_usage(const struct store *s, int64_t *ret_db_bytes, int64_t *ret_blob_bytes)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char path[PATH_MAX];
+	struct stat st;
+	int64_t db = 0;
+	for (int i = 0; i < 3; i++)
+		if (snprintf(path, sizeof(path), "%s%s", s->db_path, suffix[i]) < (int)sizeof(path) &&
+		    stat(path, &st) == 0)
+			db += (int64_t)st.st_size;
+	*ret_db_bytes = db;
+	*ret_blob_bytes = tree_bytes(s->blob_dir, 1);
+	return 0;
+}
