@@ -33,10 +33,10 @@ UNIT_TESTS :=
 FUZZERS    :=
 
 # ---- modules -------------------------------------------------------------------------
-COMMON_SRC := gateway/log.c gateway/config.c gateway/ctlproto.c
+COMMON_SRC := gateway/log.c gateway/config.c gateway/ctlproto.c store/fsutil.c
 STORE_SRC  := store/db.c store/blob.c store/outbox.c store/audit.c store/docs.c store/rebuild.c \
-              store/fsutil.c store/manifest.c store/store.c
-GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/intake.c
+              store/manifest.c store/store.c
+GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway/intake.c
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_OBJ   := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)

@@ -1,0 +1,32 @@
+/* The control socket: motcuactl's way into the running daemon.  A fixed pool of worker
+ * threads, each with its own store connection, serves one request per connection. */
+#ifndef MOTCUA_CONTROL_H
+#define MOTCUA_CONTROL_H
+
+#include "gateway/config.h"
+
+struct control;
+struct store;
+
+/* Binds the socket at cfg->control_socket (mode 0660, group control_group when set).
+ * A stale socket file is replaced; a live daemon on it gives -EADDRINUSE. */
+int control_open(const struct config *cfg, int *ret_fd);
+
+/* Starts cfg->control_workers threads serving listen_fd.  Takes ownership of listen_fd. */
+int control_start(int listen_fd, struct store *s, const struct config *cfg, struct control **ret);
+
+/* Stops taking connections, lets each worker finish the request in hand (its commit
+ * included), joins them, closes and removes the socket.  Accepts NULL. */
+void control_stop(struct control *c);
+
+/* The request handlers (control_cmds.c): one request per call; replies on c. */
+struct ctl_conn;
+struct db;
+struct control_ctx {
+	struct ctl_conn *conn;
+	struct db *db;
+	struct store *store;
+};
+int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json);
+
+#endif
