@@ -53,7 +53,8 @@ $(BUILD)/motcuactl: $(BUILD)/obj/tools/motcuactl.o $(COMMON_OBJ)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 # ---- tests ---------------------------------------------------------------------------
 UNIT_NAMES := $(patsubst tests/unit/%_test.c,%,$(wildcard tests/unit/*_test.c))

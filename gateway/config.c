@@ -16,16 +16,26 @@ struct key {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	size_t size;        /* of the char array, for strings */
-	int64_t min, max;   /* for integers */
+	size_t size; /* of the char array, for strings */
+	int64_t min, max; /* for integers */
 	const char *dflt;
 	const char *choices; /* for enums: space-separated */
 	int secret;
 };
 
-#define STR(sec, k, t, dflt) {sec, #k, t, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, dflt, NULL, 0}
-#define INT(sec, k, lo, hi, dflt) {sec, #k, KEY_INT, offsetof(struct config, k), 0, lo, hi, dflt, NULL, 0}
-#define ENUM(sec, k, dflt, ch) {sec, #k, KEY_ENUM, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, dflt, ch, 0}
+#define STR(sec, k, t, dflt)                                                                                 \
+	{                                                                                                    \
+		sec, #k, t, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, dflt, NULL, 0 \
+	}
+#define INT(sec, k, lo, hi, dflt)                                                      \
+	{                                                                              \
+		sec, #k, KEY_INT, offsetof(struct config, k), 0, lo, hi, dflt, NULL, 0 \
+	}
+#define ENUM(sec, k, dflt, ch)                                                                              \
+	{                                                                                                   \
+		sec, #k, KEY_ENUM, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, dflt, \
+		    ch, 0                                                                                   \
+	}
 
 static const struct key keys[] = {
 	STR("store", state_dir, KEY_PATH, "/var/lib/motcua"),
@@ -46,9 +56,9 @@ static const struct key keys[] = {
 
 struct parse {
 	const char *name;
-	FILE *file;        /* read from this, or else from text */
+	FILE *file; /* read from this, or else from text */
 	const char *text;
-	int lineno;        /* of the line inih is handling: Debian's inih does not pass it */
+	int lineno; /* of the line inih is handling: Debian's inih does not pass it */
 	struct config cfg;
 	char *err;
 	int failed;
@@ -102,8 +112,8 @@ static int set_value(const struct key *k, struct config *cfg, const char *value,
 			return -EINVAL;
 		}
 		if (v < k->min || v > k->max) {
-			snprintf(why, whylen, "must be between %lld and %lld",
-			         (long long)k->min, (long long)k->max);
+			snprintf(why, whylen, "must be between %lld and %lld", (long long)k->min,
+				 (long long)k->max);
 			return -EINVAL;
 		}
 		*(int64_t *)(void *)base = v;
@@ -148,10 +158,10 @@ static int handler(void *user, const char *section, const char *name, const char
 			known_section = 1;
 	if (!known_section)
 		snprintf(p->err, CONFIG_ERR_MAX, "%s:%d: unknown section [%s] (key %s)", p->name, lineno,
-		         section, name);
+			 section, name);
 	else
 		snprintf(p->err, CONFIG_ERR_MAX, "%s:%d: unknown key %s in [%s]", p->name, lineno, name,
-		         section);
+			 section);
 	p->failed = 1;
 	return 0;
 }
@@ -193,12 +203,14 @@ static int finish(struct parse *p, int rc, struct config *cfg, char *err)
 	}
 	if (rc > 0) {
 		if (!p->failed)
-			snprintf(err, CONFIG_ERR_MAX, "%s:%d: not a valid INI line (expected 'key = value' or '[section]')",
-			         p->name, rc);
+			snprintf(err, CONFIG_ERR_MAX,
+				 "%s:%d: not a valid INI line (expected 'key = value' or '[section]')",
+				 p->name, rc);
 		return -EINVAL;
 	}
 	if (strcmp(p->cfg.control_socket, p->cfg.runtime_dir) == 0) {
-		snprintf(err, CONFIG_ERR_MAX, "%s: [daemon] control_socket must be a file, not the runtime_dir", p->name);
+		snprintf(err, CONFIG_ERR_MAX,
+			 "%s: [daemon] control_socket must be a file, not the runtime_dir", p->name);
 		return -EINVAL;
 	}
 	*cfg = p->cfg;
@@ -207,7 +219,7 @@ static int finish(struct parse *p, int rc, struct config *cfg, char *err)
 
 int config_load(const char *path, struct config *cfg, char err[CONFIG_ERR_MAX])
 {
-	struct parse p = {.name = path, .err = err};
+	struct parse p = { .name = path, .err = err };
 	config_defaults(&p.cfg);
 	FILE *f = fopen(path, "re");
 	if (!f) {
@@ -222,7 +234,7 @@ int config_load(const char *path, struct config *cfg, char err[CONFIG_ERR_MAX])
 
 int config_load_string(const char *text, const char *name, struct config *cfg, char err[CONFIG_ERR_MAX])
 {
-	struct parse p = {.name = name, .err = err};
+	struct parse p = { .name = name, .err = err };
 	config_defaults(&p.cfg);
 	p.text = text;
 	int rc = ini_parse_stream(reader, &p, handler, &p);
@@ -257,7 +269,7 @@ size_t config_dump(const struct config *cfg, char *buf, size_t size)
 			w = snprintf(buf + n, size - n, "%s = ********\n", k->name);
 		else if (k->type == KEY_INT)
 			w = snprintf(buf + n, size - n, "%s = %lld\n", k->name,
-			             (long long)*(const int64_t *)(const void *)base);
+				     (long long)*(const int64_t *)(const void *)base);
 		else
 			w = snprintf(buf + n, size - n, "%s = %s\n", k->name, base);
 		n += (w > 0 && (size_t)w < size - n) ? (size_t)w : size - n - 1;

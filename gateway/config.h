@@ -40,8 +40,7 @@ void config_defaults(struct config *cfg);
 int config_load(const char *path, struct config *cfg, char err[CONFIG_ERR_MAX]);
 
 /* Same as config_load on a string (used by the fuzzer and tests); name labels messages. */
-int config_load_string(const char *text, const char *name, struct config *cfg,
-                       char err[CONFIG_ERR_MAX]);
+int config_load_string(const char *text, const char *name, struct config *cfg, char err[CONFIG_ERR_MAX]);
 
 /* Derived values in bytes. */
 int64_t config_max_document_bytes(const struct config *cfg);

@@ -35,7 +35,7 @@ struct control {
 
 int control_open(const struct config *cfg, int *ret_fd)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, r;
 
 	if (strlen(cfg->control_socket) >= sizeof(sa.sun_path)) {
@@ -71,7 +71,7 @@ int control_open(const struct config *cfg, int *ret_fd)
 		struct group *g = getgrnam(cfg->control_group);
 		if (!g || chown(cfg->control_socket, (uid_t)-1, g->gr_gid) < 0)
 			log_warn("control: cannot give %s to group %s: %s", cfg->control_socket,
-			         cfg->control_group, g ? strerror(errno) : "no such group");
+				 cfg->control_group, g ? strerror(errno) : "no such group");
 	}
 	chmod(cfg->control_socket, 0660);
 	if (listen(fd, (int)cfg->control_clients) < 0) {
@@ -86,7 +86,7 @@ int control_open(const struct config *cfg, int *ret_fd)
 static void serve(struct control *c, struct db *db, int fd)
 {
 	struct ctl_conn *conn = malloc(sizeof(*conn));
-	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	json_t *req = NULL;
 	int r;
 
@@ -98,7 +98,9 @@ static void serve(struct control *c, struct db *db, int fd)
 	r = ctl_recv(conn, CTL_REQUEST_MAX, &req);
 	if (r < 0) {
 		if (r != -ECONNRESET)
-			ctl_send_error(conn, r, r == -EMSGSIZE ? "request line too long" : "request is not a JSON object line");
+			ctl_send_error(conn, r,
+				       r == -EMSGSIZE ? "request line too long"
+						      : "request is not a JSON object line");
 		goto out;
 	}
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -106,7 +108,7 @@ static void serve(struct control *c, struct db *db, int fd)
 		ctl_send_error(conn, -EINVAL, "request has no \"cmd\"");
 		goto out;
 	}
-	struct control_ctx x = {.conn = conn, .db = db, .store = c->store};
+	struct control_ctx x = { .conn = conn, .db = db, .store = c->store };
 	control_dispatch(&x, cmd, req);
 out:
 	json_decref(req);
@@ -124,7 +126,8 @@ static void *worker(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&c->stopping)) {
-		struct pollfd p[2] = {{.fd = c->listen_fd, .events = POLLIN}, {.fd = c->stop_pipe[0], .events = POLLIN}};
+		struct pollfd p[2] = { { .fd = c->listen_fd, .events = POLLIN },
+				       { .fd = c->stop_pipe[0], .events = POLLIN } };
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (atomic_load(&c->stopping) || (p[1].revents & POLLIN))

@@ -48,9 +48,9 @@ static int fail(struct control_ctx *x, int err, const char *fmt, ...)
 static json_t *doc_json(const struct doc_meta *m)
 {
 	return json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", m->id, "seq",
-	                 (json_int_t)m->seq, "sha256", m->sha256, "size", (json_int_t)m->size,
-	                 "content_type", m->content_type, "kind", m->kind, "source", m->source, "name",
-	                 m->name, "intake_key", m->intake_key, "received_at", m->received_at);
+			 (json_int_t)m->seq, "sha256", m->sha256, "size", (json_int_t)m->size, "content_type",
+			 m->content_type, "kind", m->kind, "source", m->source, "name", m->name, "intake_key",
+			 m->intake_key, "received_at", m->received_at);
 }
 
 static int age_seconds(const char *iso)
@@ -93,22 +93,21 @@ static int cmd_status(struct control_ctx *x, json_t *req)
 			total += os.count[s][p];
 		}
 		json_object_set_new(outbox, outbox_state_names[s],
-		                    json_pack("{s:I, s:o}", "total", (json_int_t)total, "by_priority", by));
+				    json_pack("{s:I, s:o}", "total", (json_int_t)total, "by_priority", by));
 	}
 	json_object_set_new(outbox, "pending_bytes", json_integer(os.pending_bytes));
 	json_object_set_new(outbox, "oldest_queued_at", json_string(os.oldest_queued_at));
 	json_object_set_new(outbox, "oldest_queued_age_s", json_integer(age_seconds(os.oldest_queued_at)));
 
 	const struct store_startup *su = store_startup_info(x->store);
-	json_t *j = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:{s:b, s:s, s:I}, s:b}",
-	                      "version", MOTCUA_VERSION, "uptime_s", (json_int_t)(time(NULL) - daemon_started()),
-	                      "state_dir", store_state_dir(x->store), "documents", (json_int_t)docs,
-	                      "db_bytes", (json_int_t)db_bytes, "blob_bytes", (json_int_t)blob_bytes,
-	                      "free_bytes", (json_int_t)free_bytes, "low_water_bytes",
-	                      (json_int_t)config_low_water_bytes(&cfg), "outbox", outbox, "startup",
-	                      "rebuilt", su->rebuilt, "quarantined", su->quarantined, "restored",
-	                      (json_int_t)su->restored, "intake_paused",
-	                      free_bytes < config_low_water_bytes(&cfg));
+	json_t *j = json_pack(
+	    "{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:{s:b, s:s, s:I}, s:b}", "version",
+	    MOTCUA_VERSION, "uptime_s", (json_int_t)(time(NULL) - daemon_started()), "state_dir",
+	    store_state_dir(x->store), "documents", (json_int_t)docs, "db_bytes", (json_int_t)db_bytes,
+	    "blob_bytes", (json_int_t)blob_bytes, "free_bytes", (json_int_t)free_bytes, "low_water_bytes",
+	    (json_int_t)config_low_water_bytes(&cfg), "outbox", outbox, "startup", "rebuilt", su->rebuilt,
+	    "quarantined", su->quarantined, "restored", (json_int_t)su->restored, "intake_paused",
+	    free_bytes < config_low_water_bytes(&cfg));
 	if (j && rebuild[0])
 		json_object_set_new(j, "last_rebuild", json_loads(rebuild, 0, NULL));
 	return reply(x, j);
@@ -152,7 +151,7 @@ static int cmd_doc_put(struct control_ctx *x, json_t *req)
 	daemon_config_snapshot(&cfg);
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
 		return fail(x, -EINVAL, "doc.put needs \"size\", the number of bytes that follow");
-	struct body b = {.conn = x->conn, .left = json_integer_value(size)};
+	struct body b = { .conn = x->conn, .left = json_integer_value(size) };
 	struct intake_request ir = {
 		.declared_size = b.left,
 		.max_bytes = config_max_document_bytes(&cfg),
@@ -192,8 +191,10 @@ static int cmd_doc_get(struct control_ctx *x, json_t *req)
 	/* Check the whole blob before the first byte goes out. */
 	r = blob_verify(store_blobs(x->store), m.sha256, NULL);
 	if (r == -EBADMSG)
-		return fail(x, r, "document %s is corrupt: its stored file failed authentication; "
-		            "it was not returned (restore it from a backup or the LGSP copy)", id);
+		return fail(x, r,
+			    "document %s is corrupt: its stored file failed authentication; "
+			    "it was not returned (restore it from a backup or the LGSP copy)",
+			    id);
 	if (r == -ENOENT)
 		return fail(x, -EBADMSG, "document %s is missing its stored file", id);
 	if (r < 0)
@@ -226,7 +227,7 @@ static int cmd_doc_list(struct control_ctx *x, json_t *req)
 	json_t *arr = json_array();
 	json_t *before = json_object_get(req, "before_seq");
 	int r = docs_list(x->db, json_is_integer(before) ? json_integer_value(before) : 0, list_limit(req),
-	                  add_doc, arr);
+			  add_doc, arr);
 	if (r < 0) {
 		json_decref(arr);
 		return fail(x, r, "cannot list documents");
@@ -236,13 +237,13 @@ static int cmd_doc_list(struct control_ctx *x, json_t *req)
 
 static int add_item(void *ctx, const struct outbox_item *it)
 {
-	json_t *j = json_pack("{s:I, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:I, s:s, s:s}",
-	                      "id", (json_int_t)it->id, "stream", it->stream, "seq", (json_int_t)it->seq,
-	                      "priority", it->priority, "kind", it->kind, "ref", it->ref, "idem_key",
-	                      it->idem_key, "bytes", (json_int_t)it->bytes, "state", it->state, "offset",
-	                      (json_int_t)it->offset, "receipt", it->receipt, "reason", it->reason,
-	                      "attempts", (json_int_t)it->attempts, "created_at", it->created_at,
-	                      "updated_at", it->updated_at);
+	json_t *j =
+	    json_pack("{s:I, s:s, s:I, s:i, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "id",
+		      (json_int_t)it->id, "stream", it->stream, "seq", (json_int_t)it->seq, "priority",
+		      it->priority, "kind", it->kind, "ref", it->ref, "idem_key", it->idem_key, "bytes",
+		      (json_int_t)it->bytes, "state", it->state, "offset", (json_int_t)it->offset, "receipt",
+		      it->receipt, "reason", it->reason, "attempts", (json_int_t)it->attempts, "created_at",
+		      it->created_at, "updated_at", it->updated_at);
 	return json_array_append_new(ctx, j) == 0 ? 0 : -ENOMEM;
 }
 
@@ -266,8 +267,9 @@ static int cmd_audit_verify(struct control_ctx *x, json_t *req)
 	char why[256] = "";
 	int r = audit_verify(x->db, &rows, &bad, why, sizeof(why));
 	if (r == -EBADMSG)
-		return reply(x, json_pack("{s:b, s:I, s:s}", "valid", 0, "first_bad_seq", (json_int_t)bad,
-		                          "problem", why));
+		return reply(x,
+			     json_pack("{s:b, s:I, s:s}", "valid", 0, "first_bad_seq", (json_int_t)bad,
+				       "problem", why));
 	if (r < 0)
 		return fail(x, r, "cannot read the audit chain");
 	return reply(x, json_pack("{s:b, s:I}", "valid", 1, "rows", (json_int_t)rows));
@@ -276,8 +278,8 @@ static int cmd_audit_verify(struct control_ctx *x, json_t *req)
 static int add_row(void *ctx, const struct audit_row *a)
 {
 	json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)a->seq, "at", a->at,
-	                      "actor", a->actor, "action", a->action, "subject", a->subject, "detail",
-	                      a->detail, "hash", a->hash);
+			      "actor", a->actor, "action", a->action, "subject", a->subject, "detail",
+			      a->detail, "hash", a->hash);
 	return json_array_append_new(ctx, j) == 0 ? 0 : -ENOMEM;
 }
 
@@ -305,14 +307,10 @@ static const struct {
 	const char *name;
 	int (*fn)(struct control_ctx *x, json_t *req);
 } cmds[] = {
-	{"status", cmd_status},
-	{"doc.put", cmd_doc_put},
-	{"doc.get", cmd_doc_get},
-	{"doc.list", cmd_doc_list},
-	{"outbox.list", cmd_outbox_list},
-	{"audit.verify", cmd_audit_verify},
-	{"audit.tail", cmd_audit_tail},
-	{"config.show", cmd_config_show},
+	{ "status", cmd_status },           { "doc.put", cmd_doc_put },
+	{ "doc.get", cmd_doc_get },         { "doc.list", cmd_doc_list },
+	{ "outbox.list", cmd_outbox_list }, { "audit.verify", cmd_audit_verify },
+	{ "audit.tail", cmd_audit_tail },   { "config.show", cmd_config_show },
 };
 
 int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)

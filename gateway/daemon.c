@@ -51,11 +51,11 @@ static void warn_restart_keys(const struct config *old, const struct config *new
 		const char *name;
 		size_t off;
 	} keys[] = {
-		{"[store] state_dir", offsetof(struct config, state_dir)},
-		{"[store] key_file", offsetof(struct config, key_file)},
-		{"[daemon] runtime_dir", offsetof(struct config, runtime_dir)},
-		{"[daemon] control_socket", offsetof(struct config, control_socket)},
-		{"[daemon] control_group", offsetof(struct config, control_group)},
+		{ "[store] state_dir", offsetof(struct config, state_dir) },
+		{ "[store] key_file", offsetof(struct config, key_file) },
+		{ "[daemon] runtime_dir", offsetof(struct config, runtime_dir) },
+		{ "[daemon] control_socket", offsetof(struct config, control_socket) },
+		{ "[daemon] control_group", offsetof(struct config, control_group) },
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp((const char *)old + keys[i].off, (const char *)new + keys[i].off) != 0)
@@ -63,7 +63,7 @@ static void warn_restart_keys(const struct config *old, const struct config *new
 	if (old->control_workers != new->control_workers || old->control_clients != new->control_clients ||
 	    old->busy_timeout_ms != new->busy_timeout_ms)
 		log_warn("reload: [daemon] control_workers/control_clients or [store] busy_timeout_ms "
-		         "changed; they take effect at the next restart");
+			 "changed; they take effect at the next restart");
 }
 
 static void reload(const char *path)
@@ -127,7 +127,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		goto out;
 	}
 	log_info("motcuad %s ready: store %s, control socket %s", MOTCUA_VERSION, cfg->state_dir,
-	         cfg->control_socket);
+		 cfg->control_socket);
 	sd_notify(0, "READY=1\nSTATUS=serving");
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
@@ -135,14 +135,16 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	for (;;) {
 		/* Wake at half the watchdog period (or every 5 s) to ping systemd. */
 		uint64_t tick = wd_usec ? wd_usec / 2 : 5000000;
-		struct timespec ts = {.tv_sec = (time_t)(tick / 1000000), .tv_nsec = (long)(tick % 1000000) * 1000};
+		struct timespec ts = { .tv_sec = (time_t)(tick / 1000000),
+				       .tv_nsec = (long)(tick % 1000000) * 1000 };
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
 		if (sig == SIGHUP) {
 			reload(config_path);
 		} else if (sig == SIGTERM || sig == SIGINT) {
-			log_info("stopping on %s: finishing requests in hand", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			log_info("stopping on %s: finishing requests in hand",
+				 sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			sd_notify(0, "STOPPING=1");
 			break;
 		}

@@ -71,9 +71,9 @@ static void fresh_key(char out[DOC_KEY_MAX])
 }
 
 int intake_document(struct store *s, struct db *db, const struct intake_request *req, blob_reader src,
-                    void *ctx, struct doc_meta *ret_meta, char *why, size_t whylen)
+		    void *ctx, struct doc_meta *ret_meta, char *why, size_t whylen)
 {
-	struct sniffer sn = {.src = src, .ctx = ctx};
+	struct sniffer sn = { .src = src, .ctx = ctx };
 	struct doc_meta m;
 	int64_t free_bytes = 0, size = 0;
 	int r;
@@ -88,7 +88,8 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 		return -EINVAL;
 	}
 	if (req->intake_key && !docs_key_valid(req->intake_key)) {
-		snprintf(why, whylen, "intake_key must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'");
+		snprintf(why, whylen,
+			 "intake_key must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'");
 		return -EINVAL;
 	}
 	if (strlen(req->name) >= sizeof(m.name)) {
@@ -96,8 +97,10 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 		return -EINVAL;
 	}
 	if (req->declared_size > req->max_bytes) {
-		snprintf(why, whylen, "document of %lld bytes is larger than the limit of %lld bytes "
-		         "([store] max_document_mb)", (long long)req->declared_size, (long long)req->max_bytes);
+		snprintf(why, whylen,
+			 "document of %lld bytes is larger than the limit of %lld bytes "
+			 "([store] max_document_mb)",
+			 (long long)req->declared_size, (long long)req->max_bytes);
 		return -EMSGSIZE;
 	}
 	r = fs_free_bytes(store_state_dir(s), &free_bytes);
@@ -106,17 +109,19 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 		return r;
 	}
 	if (free_bytes - (req->declared_size > 0 ? req->declared_size : 0) < req->low_water_bytes) {
-		snprintf(why, whylen, "the gateway's disk is almost full (%lld MB free, the low-water mark "
-		         "is %lld MB); intake is paused until space is freed, nothing stored is affected",
-		         (long long)(free_bytes >> 20), (long long)(req->low_water_bytes >> 20));
+		snprintf(why, whylen,
+			 "the gateway's disk is almost full (%lld MB free, the low-water mark "
+			 "is %lld MB); intake is paused until space is freed, nothing stored is affected",
+			 (long long)(free_bytes >> 20), (long long)(req->low_water_bytes >> 20));
 		log_warn("intake: refused a document: %lld MB free is below the low-water mark of %lld MB",
-		         (long long)(free_bytes >> 20), (long long)(req->low_water_bytes >> 20));
+			 (long long)(free_bytes >> 20), (long long)(req->low_water_bytes >> 20));
 		return -ENOSPC;
 	}
 	r = blob_put(store_blobs(s), sniff_read, &sn, req->max_bytes, m.sha256, &size);
 	if (r == -EMSGSIZE) {
-		snprintf(why, whylen, "document is larger than the limit of %lld bytes ([store] max_document_mb)",
-		         (long long)req->max_bytes);
+		snprintf(why, whylen,
+			 "document is larger than the limit of %lld bytes ([store] max_document_mb)",
+			 (long long)req->max_bytes);
 		return r;
 	}
 	if (r == -EMEDIUMTYPE) {
@@ -124,7 +129,8 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 		return r;
 	}
 	if (r == -ENOSPC) {
-		snprintf(why, whylen, "the gateway's disk is full; intake is paused, nothing stored is affected");
+		snprintf(why, whylen,
+			 "the gateway's disk is full; intake is paused, nothing stored is affected");
 		return r;
 	}
 	if (r < 0) {
@@ -133,7 +139,7 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 	}
 	if (req->declared_size >= 0 && size != req->declared_size) {
 		snprintf(why, whylen, "received %lld bytes but %lld were announced", (long long)size,
-		         (long long)req->declared_size);
+			 (long long)req->declared_size);
 		return -EPROTO;
 	}
 	m.size = size;
@@ -154,7 +160,7 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 	}
 	if (r == 1 && strcmp(sha, m.sha256) != 0) {
 		snprintf(why, whylen, "intake_key %s was already used for a different document (%s)",
-		         m.intake_key, m.id);
+			 m.intake_key, m.id);
 		return -EEXIST;
 	}
 	*ret_meta = m;

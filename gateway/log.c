@@ -29,7 +29,7 @@ void log_set_level(enum log_level level)
 
 int log_level_parse(const char *s)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
+	static const char *const names[] = { "error", "warn", "info", "debug" };
 	for (int i = 0; i < 4; i++)
 		if (strcmp(s, names[i]) == 0)
 			return i;
@@ -38,8 +38,8 @@ int log_level_parse(const char *s)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *const tags[] = {"error", "warning", "info", "debug"};
-	static const int prio[] = {3, 4, 6, 7};
+	static const char *const tags[] = { "error", "warning", "info", "debug" };
+	static const int prio[] = { 3, 4, 6, 7 };
 	char line[2048];
 	va_list ap;
 	int n;

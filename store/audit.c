@@ -68,7 +68,7 @@ static void read_row(sqlite3_stmt *st, struct audit_row *r)
 }
 
 int audit_append(struct db *db, const char *actor, const char *action, const char *subject,
-                 const char *detail)
+		 const char *detail)
 {
 	struct audit_row row;
 	sqlite3_stmt *st;
@@ -102,8 +102,10 @@ int audit_append(struct db *db, const char *actor, const char *action, const cha
 	r = row_hash(&row, row.hash);
 	if (r < 0)
 		return r;
-	r = db_prepare(db, "INSERT INTO audit(seq, at, actor, action, subject, detail, prev, hash) "
-	                   "VALUES(?, ?, ?, ?, ?, ?, ?, ?)", &st);
+	r = db_prepare(db,
+		       "INSERT INTO audit(seq, at, actor, action, subject, detail, prev, hash) "
+		       "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+		       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, row.seq);
@@ -121,7 +123,7 @@ int audit_append(struct db *db, const char *actor, const char *action, const cha
 }
 
 int audit_record(struct db *db, const char *actor, const char *action, const char *subject,
-                 const char *detail)
+		 const char *detail)
 {
 	int r = db_begin(db);
 	if (r < 0)
@@ -143,8 +145,10 @@ int audit_verify(struct db *db, int64_t *ret_rows, int64_t *ret_bad_seq, char *w
 	int r, rc;
 
 	memcpy(prev, genesis, sizeof(prev));
-	r = db_prepare(db, "SELECT seq, at, actor, action, subject, detail, prev, hash FROM audit "
-	                   "ORDER BY seq", &st);
+	r = db_prepare(db,
+		       "SELECT seq, at, actor, action, subject, detail, prev, hash FROM audit "
+		       "ORDER BY seq",
+		       &st);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -153,7 +157,8 @@ int audit_verify(struct db *db, int64_t *ret_rows, int64_t *ret_bad_seq, char *w
 		if (row.seq != expect)
 			bad = row.seq > expect ? "a row before it is missing (deleted)" : "out of sequence";
 		else if (strcmp(row.prev, prev) != 0)
-			bad = "its link to the previous row does not match (a row was inserted, deleted or edited)";
+			bad = "its link to the previous row does not match (a row was inserted, deleted or "
+			      "edited)";
 		else if (row_hash(&row, want) < 0 || strcmp(want, row.hash) != 0)
 			bad = "its content does not match its hash (the row was edited)";
 		if (bad) {
@@ -180,8 +185,10 @@ int audit_tail(struct db *db, int n, int (*fn)(void *ctx, const struct audit_row
 	sqlite3_stmt *st;
 	int r, rc;
 
-	r = db_prepare(db, "SELECT * FROM (SELECT seq, at, actor, action, subject, detail, prev, hash "
-	                   "FROM audit ORDER BY seq DESC LIMIT ?) ORDER BY seq", &st);
+	r = db_prepare(db,
+		       "SELECT * FROM (SELECT seq, at, actor, action, subject, detail, prev, hash "
+		       "FROM audit ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+		       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int(st, 1, n);

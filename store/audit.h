@@ -25,11 +25,11 @@ struct audit_row {
 /* Appends a row inside the caller's write transaction (db_begin), so that the row commits
  * with the change it records.  detail is JSON text or "" (never personal data). */
 int audit_append(struct db *db, const char *actor, const char *action, const char *subject,
-                 const char *detail);
+		 const char *detail);
 
 /* Same, in a transaction of its own (for events that change nothing else). */
 int audit_record(struct db *db, const char *actor, const char *action, const char *subject,
-                 const char *detail);
+		 const char *detail);
 
 /* Walks the whole chain.  Returns 0 when it is sound (ret_rows = rows checked), -EBADMSG at
  * the first bad row: *ret_bad_seq is its sequence and why says what is wrong with it. */

@@ -43,7 +43,8 @@ int blobs_open(const char *dir, const unsigned char key[BLOB_KEY_LEN], struct bl
 	int r;
 	if (!b)
 		return -ENOMEM;
-	if (fs_join(b->dir, sizeof(b->dir), dir, "") < 0 || fs_join(b->tmpdir, sizeof(b->tmpdir), dir, "tmp") < 0) {
+	if (fs_join(b->dir, sizeof(b->dir), dir, "") < 0 ||
+	    fs_join(b->tmpdir, sizeof(b->tmpdir), dir, "tmp") < 0) {
 		free(b);
 		return -ENAMETOOLONG;
 	}
@@ -92,7 +93,7 @@ static void hex(const unsigned char *in, size_t n, char *out)
 }
 
 int blob_put(struct blobs *b, blob_reader src, void *ctx, int64_t max, char ret_hash[BLOB_HASH_HEX],
-             int64_t *ret_size)
+	     int64_t *ret_size)
 {
 	unsigned char nonce[NONCE_LEN], tag[TAG_LEN], md[32];
 	unsigned char *in = NULL, *out = NULL;

@@ -29,7 +29,7 @@ void blobs_close(struct blobs *b);
  * More than max bytes gives -EMSGSIZE; a full disk -ENOSPC; in every failure nothing is
  * left behind.  On success the blob is durable and ret_hash/ret_size describe it. */
 int blob_put(struct blobs *b, blob_reader src, void *ctx, int64_t max, char ret_hash[BLOB_HASH_HEX],
-             int64_t *ret_size);
+	     int64_t *ret_size);
 
 /* Decrypts the whole blob and checks its tag and hash without handing out any byte.
  * 0 and the plaintext size when sound, -ENOENT when absent, -EBADMSG when corrupt. */

@@ -68,28 +68,21 @@ _Static_assert(NMIGRATIONS == DB_SCHEMA_VERSION, "one migration per schema versi
 int db_error(struct db *db, int rc, const char *what)
 {
 	int prim = rc & 0xff;
-	log_error("store: %s: %s (sqlite %d)", what, db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc), rc);
+	log_error("store: %s: %s (sqlite %d)", what, db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc),
+		  rc);
 	switch (prim) {
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_FULL: return -ENOSPC;
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_CONSTRAINT:
-		return -EEXIST;
+	case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_CONSTRAINT: return -EEXIST;
 	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -EBADMSG;
+	case SQLITE_NOTADB: return -EBADMSG;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	default:
-		return -EIO;
+	case SQLITE_AUTH: return -EACCES;
+	case SQLITE_CANTOPEN: return -ENOENT;
+	default: return -EIO;
 	}
 }
 
@@ -101,8 +94,10 @@ static int exec(struct db *db, const char *sql, const char *what)
 		log_error("store: %s: %s", what, msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
 		int prim = rc & 0xff;
-		return prim == SQLITE_FULL ? -ENOSPC : (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) ? -EBADMSG
-		       : prim == SQLITE_BUSY ? -EBUSY : -EIO;
+		return prim == SQLITE_FULL                              ? -ENOSPC
+		    : (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) ? -EBADMSG
+		    : prim == SQLITE_BUSY                               ? -EBUSY
+									: -EIO;
 	}
 	return 0;
 }
@@ -140,8 +135,8 @@ static int migrate(struct db *db, const char *path)
 		return r;
 	if (v > DB_SCHEMA_VERSION) {
 		log_error("store: %s has schema version %d but this motcua knows only up to %d; "
-		          "install the newer motcua that wrote it (a downgrade cannot read it)",
-		          path, v, DB_SCHEMA_VERSION);
+			  "install the newer motcua that wrote it (a downgrade cannot read it)",
+			  path, v, DB_SCHEMA_VERSION);
 		return -EPROTONOSUPPORT;
 	}
 	for (; v < DB_SCHEMA_VERSION; v++) {
@@ -172,8 +167,8 @@ int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 
 	if (!db)
 		return -ENOMEM;
-	rc = sqlite3_open_v2(path, &db->h,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		r = db_error(db, rc, path);
 		goto fail;
@@ -183,7 +178,7 @@ int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 	r = exec(db, "PRAGMA journal_mode=WAL", "enable WAL");
 	if (r == 0)
 		r = exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
-		         "set pragmas");
+			 "set pragmas");
 	if (r == 0)
 		r = migrate(db, path);
 	if (r < 0)
@@ -269,8 +264,10 @@ int db_meta_get(struct db *db, const char *key, char *buf, size_t size)
 int db_meta_set(struct db *db, const char *key, const char *value)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(db, "INSERT INTO meta(key, value) VALUES(?, ?) "
-	                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st);
+	int r = db_prepare(db,
+			   "INSERT INTO meta(key, value) VALUES(?, ?) "
+			   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			   &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);

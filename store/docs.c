@@ -155,12 +155,13 @@ int docs_intake(struct db *db, const char *manifest_dir, const char *actor, stru
 	if (r < 0)
 		goto fail;
 	/* The intake key becomes the upstream idempotency key: fixed here, for good. */
-	r = outbox_enqueue(db, "documents", OUTBOX_PRIO_DOCUMENT, "document", m.id, m.intake_key,
-	                   m.size, NULL);
+	r = outbox_enqueue(db, "documents", OUTBOX_PRIO_DOCUMENT, "document", m.id, m.intake_key, m.size,
+			   NULL);
 	if (r < 0)
 		goto fail;
-	snprintf(detail, sizeof(detail), "{\"sha256\":\"%s\",\"size\":%lld,\"kind\":\"%s\",\"source\":\"%s\"}",
-	         m.sha256, (long long)m.size, m.kind, m.source);
+	snprintf(detail, sizeof(detail),
+		 "{\"sha256\":\"%s\",\"size\":%lld,\"kind\":\"%s\",\"source\":\"%s\"}", m.sha256,
+		 (long long)m.size, m.kind, m.source);
 	r = audit_append(db, actor, "document.intake", m.id, detail);
 	if (r < 0)
 		goto fail;
@@ -206,15 +207,17 @@ int docs_get(struct db *db, const char *id, struct doc_meta *ret_meta)
 	return r;
 }
 
-int docs_list(struct db *db, int64_t before_seq, int limit,
-              int (*fn)(void *ctx, const struct doc_meta *m), void *ctx)
+int docs_list(struct db *db, int64_t before_seq, int limit, int (*fn)(void *ctx, const struct doc_meta *m),
+	      void *ctx)
 {
 	struct doc_meta m;
 	sqlite3_stmt *st;
 	int r, rc;
 
-	r = db_prepare(db, "SELECT " DOC_COLS " FROM documents WHERE (?1 = 0 OR seq < ?1) "
-	                   "ORDER BY seq DESC LIMIT ?2", &st);
+	r = db_prepare(db,
+		       "SELECT " DOC_COLS " FROM documents WHERE (?1 = 0 OR seq < ?1) "
+		       "ORDER BY seq DESC LIMIT ?2",
+		       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, before_seq);

@@ -9,8 +9,8 @@
 
 struct db;
 
-#define DOC_ID_LEN 33      /* 32 hex digits and NUL */
-#define DOC_KEY_MAX 65     /* intake key: 1-64 of [A-Za-z0-9._:-] */
+#define DOC_ID_LEN 33 /* 32 hex digits and NUL */
+#define DOC_KEY_MAX 65 /* intake key: 1-64 of [A-Za-z0-9._:-] */
 #define DOC_KIND_MAX 32
 #define DOC_TYPE_MAX 64
 #define DOC_SOURCE_MAX 64
@@ -48,8 +48,8 @@ int docs_get(struct db *db, const char *id, struct doc_meta *ret_meta);
 
 /* Calls fn for up to limit documents, newest first, with seq < before_seq (0: from the
  * newest).  fn returning < 0 stops the walk and is returned. */
-int docs_list(struct db *db, int64_t before_seq, int limit,
-              int (*fn)(void *ctx, const struct doc_meta *m), void *ctx);
+int docs_list(struct db *db, int64_t before_seq, int limit, int (*fn)(void *ctx, const struct doc_meta *m),
+	      void *ctx);
 
 /* Inserts a document row known from its manifest (used by the rebuild; its outbox item is
  * added afterwards, in sequence order).  Returns 1 if the document was already present. */

@@ -25,9 +25,9 @@ int manifest_write(const char *dir, const struct doc_meta *m)
 	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	o = json_pack("{s:i, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "v", 1, "id", m->id, "seq",
-	              (json_int_t)m->seq, "sha256", m->sha256, "size", (json_int_t)m->size,
-	              "content_type", m->content_type, "kind", m->kind, "source", m->source,
-	              "intake_key", m->intake_key, "received_at", m->received_at);
+		      (json_int_t)m->seq, "sha256", m->sha256, "size", (json_int_t)m->size, "content_type",
+		      m->content_type, "kind", m->kind, "source", m->source, "intake_key", m->intake_key,
+		      "received_at", m->received_at);
 	if (!o)
 		return -ENOMEM;
 	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);

@@ -8,7 +8,7 @@
 
 #include "store/db.h"
 
-const char *const outbox_state_names[4] = {"queued", "sending", "delivered", "rejected"};
+const char *const outbox_state_names[4] = { "queued", "sending", "delivered", "rejected" };
 
 int outbox_state_index(const char *state)
 {
@@ -27,7 +27,7 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
 }
 
 int outbox_enqueue(struct db *db, const char *stream, int priority, const char *kind, const char *ref,
-                   const char *idem_key, int64_t bytes, int64_t *ret_id)
+		   const char *idem_key, int64_t bytes, int64_t *ret_id)
 {
 	sqlite3_stmt *st;
 	char now[32];
@@ -37,11 +37,11 @@ int outbox_enqueue(struct db *db, const char *stream, int priority, const char *
 		return -EINVAL;
 	db_now(now);
 	r = db_prepare(db,
-	               "INSERT INTO outbox(stream, seq, priority, kind, ref, idem_key, bytes, state, "
-	               "created_at, updated_at) VALUES(?1, "
-	               "(SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE stream = ?1), "
-	               "?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
-	               &st);
+		       "INSERT INTO outbox(stream, seq, priority, kind, ref, idem_key, bytes, state, "
+		       "created_at, updated_at) VALUES(?1, "
+		       "(SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE stream = ?1), "
+		       "?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
+		       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
@@ -57,7 +57,7 @@ int outbox_enqueue(struct db *db, const char *stream, int priority, const char *
 	return r;
 }
 
-#define ITEM_COLS \
+#define ITEM_COLS                                                                                  \
 	"id, stream, seq, priority, kind, ref, idem_key, bytes, state, offset, session, receipt, " \
 	"reason, attempts, created_at, updated_at"
 
@@ -113,10 +113,10 @@ int outbox_claim_next(struct db *db, struct outbox_item *ret)
 
 	db_now(now);
 	r = db_prepare(db,
-	               "UPDATE outbox SET state = 'sending', updated_at = ?1 WHERE id = "
-	               "(SELECT id FROM outbox WHERE state = 'queued' ORDER BY priority, id LIMIT 1) "
-	               "RETURNING id",
-	               &st);
+		       "UPDATE outbox SET state = 'sending', updated_at = ?1 WHERE id = "
+		       "(SELECT id FROM outbox WHERE state = 'queued' ORDER BY priority, id LIMIT 1) "
+		       "RETURNING id",
+		       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
@@ -160,41 +160,46 @@ int outbox_progress(struct db *db, int64_t id, int64_t offset, const char *sessi
 {
 	if (offset < 0 || strlen(session) >= sizeof(((struct outbox_item *)0)->session))
 		return -EINVAL;
-	return transition(db, "UPDATE outbox SET offset = ?4, session = ?3, updated_at = ?2 "
-	                      "WHERE id = ?1 AND state = 'sending'",
-	                  id, session, offset);
+	return transition(db,
+			  "UPDATE outbox SET offset = ?4, session = ?3, updated_at = ?2 "
+			  "WHERE id = ?1 AND state = 'sending'",
+			  id, session, offset);
 }
 
 int outbox_deliver(struct db *db, int64_t id, const char *receipt)
 {
 	if (!receipt || !*receipt || strlen(receipt) >= OUTBOX_TEXT_MAX)
 		return -EINVAL;
-	return transition(db, "UPDATE outbox SET state = 'delivered', receipt = ?3, updated_at = ?2, "
-	                      "offset = bytes WHERE id = ?1 AND state = 'sending'",
-	                  id, receipt, 0);
+	return transition(db,
+			  "UPDATE outbox SET state = 'delivered', receipt = ?3, updated_at = ?2, "
+			  "offset = bytes WHERE id = ?1 AND state = 'sending'",
+			  id, receipt, 0);
 }
 
 int outbox_release(struct db *db, int64_t id)
 {
-	return transition(db, "UPDATE outbox SET state = 'queued', attempts = attempts + 1, "
-	                      "updated_at = ?2 WHERE id = ?1 AND state = 'sending'",
-	                  id, NULL, 0);
+	return transition(db,
+			  "UPDATE outbox SET state = 'queued', attempts = attempts + 1, "
+			  "updated_at = ?2 WHERE id = ?1 AND state = 'sending'",
+			  id, NULL, 0);
 }
 
 int outbox_reject(struct db *db, int64_t id, const char *reason)
 {
 	char r[OUTBOX_TEXT_MAX];
 	snprintf(r, sizeof(r), "%s", reason && *reason ? reason : "rejected without a reason");
-	return transition(db, "UPDATE outbox SET state = 'rejected', reason = ?3, updated_at = ?2, "
-	                      "attempts = attempts + 1 WHERE id = ?1 AND state = 'sending'",
-	                  id, r, 0);
+	return transition(db,
+			  "UPDATE outbox SET state = 'rejected', reason = ?3, updated_at = ?2, "
+			  "attempts = attempts + 1 WHERE id = ?1 AND state = 'sending'",
+			  id, r, 0);
 }
 
 int outbox_retry(struct db *db, int64_t id)
 {
-	return transition(db, "UPDATE outbox SET state = 'queued', reason = '', updated_at = ?2 "
-	                      "WHERE id = ?1 AND state = 'rejected'",
-	                  id, NULL, 0);
+	return transition(db,
+			  "UPDATE outbox SET state = 'queued', reason = '', updated_at = ?2 "
+			  "WHERE id = ?1 AND state = 'rejected'",
+			  id, NULL, 0);
 }
 
 int outbox_requeue_sending(struct db *db)
@@ -204,7 +209,8 @@ int outbox_requeue_sending(struct db *db)
 	int r;
 
 	db_now(now);
-	r = db_prepare(db, "UPDATE outbox SET state = 'queued', updated_at = ?1 WHERE state = 'sending'", &st);
+	r = db_prepare(db, "UPDATE outbox SET state = 'queued', updated_at = ?1 WHERE state = 'sending'",
+		       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
@@ -213,14 +219,16 @@ int outbox_requeue_sending(struct db *db)
 }
 
 int outbox_list(struct db *db, const char *state, int limit,
-                int (*fn)(void *ctx, const struct outbox_item *it), void *ctx)
+		int (*fn)(void *ctx, const struct outbox_item *it), void *ctx)
 {
 	sqlite3_stmt *st;
 	struct outbox_item it;
 	int r, rc;
 
-	r = db_prepare(db, "SELECT " ITEM_COLS " FROM outbox WHERE (?1 IS NULL OR state = ?1) "
-	                   "ORDER BY priority, id LIMIT ?2", &st);
+	r = db_prepare(db,
+		       "SELECT " ITEM_COLS " FROM outbox WHERE (?1 IS NULL OR state = ?1) "
+		       "ORDER BY priority, id LIMIT ?2",
+		       &st);
 	if (r < 0)
 		return r;
 	if (state)
@@ -257,9 +265,11 @@ int outbox_stats(struct db *db, struct outbox_stats *ret)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_error(db, rc, "outbox stats");
-	r = db_prepare(db, "SELECT COALESCE(SUM(bytes - offset), 0), "
-	                   "(SELECT MIN(created_at) FROM outbox WHERE state = 'queued') "
-	                   "FROM outbox WHERE state IN ('queued', 'sending')", &st);
+	r = db_prepare(db,
+		       "SELECT COALESCE(SUM(bytes - offset), 0), "
+		       "(SELECT MIN(created_at) FROM outbox WHERE state = 'queued') "
+		       "FROM outbox WHERE state IN ('queued', 'sending')",
+		       &st);
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(st);

@@ -40,14 +40,14 @@ struct outbox_item {
 
 struct outbox_stats {
 	int64_t count[4][OUTBOX_NPRIO]; /* by state (queued, sending, delivered, rejected), priority */
-	int64_t pending_bytes;          /* queued + sending, bytes not yet confirmed */
-	char oldest_queued_at[32];      /* "" when nothing waits */
+	int64_t pending_bytes; /* queued + sending, bytes not yet confirmed */
+	char oldest_queued_at[32]; /* "" when nothing waits */
 };
 
 /* Adds an item inside the caller's transaction; its stream sequence is the next one.
  * idem_key is fixed here for the item's whole life.  ret_id may be NULL. */
 int outbox_enqueue(struct db *db, const char *stream, int priority, const char *kind, const char *ref,
-                   const char *idem_key, int64_t bytes, int64_t *ret_id);
+		   const char *idem_key, int64_t bytes, int64_t *ret_id);
 
 /* Takes the next queued item by (priority, id) and marks it sending; -ENOENT when none. */
 int outbox_claim_next(struct db *db, struct outbox_item *ret);
@@ -74,7 +74,7 @@ int outbox_get(struct db *db, int64_t id, struct outbox_item *ret);
 
 /* Calls fn for up to limit items in state (NULL: any), in delivery order. */
 int outbox_list(struct db *db, const char *state, int limit,
-                int (*fn)(void *ctx, const struct outbox_item *it), void *ctx);
+		int (*fn)(void *ctx, const struct outbox_item *it), void *ctx);
 
 int outbox_stats(struct db *db, struct outbox_stats *ret);
 

@@ -17,8 +17,7 @@
 
 #define BATCH 500
 
-static int restore_file(struct db *db, struct blobs *b, const char *path, int64_t *restored,
-                        int64_t *skipped)
+static int restore_file(struct db *db, struct blobs *b, const char *path, int64_t *restored, int64_t *skipped)
 {
 	struct doc_meta m;
 	char *text = NULL;
@@ -29,13 +28,13 @@ static int restore_file(struct db *db, struct blobs *b, const char *path, int64_
 	free(text);
 	if (r < 0) {
 		log_warn("store: rebuild: skipping manifest %s: %s", path,
-		         r == -EINVAL ? "not a valid manifest" : strerror(-r));
+			 r == -EINVAL ? "not a valid manifest" : strerror(-r));
 		(*skipped)++;
 		return 0;
 	}
 	if (!blob_exists(b, m.sha256)) {
-		log_warn("store: rebuild: document %s has a manifest but its blob %.16s... is missing",
-		         m.id, m.sha256);
+		log_warn("store: rebuild: document %s has a manifest but its blob %.16s... is missing", m.id,
+			 m.sha256);
 		(*skipped)++;
 		return 0;
 	}
@@ -61,8 +60,9 @@ static int enqueue_all(struct db *db)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = outbox_enqueue(db, "documents", OUTBOX_PRIO_DOCUMENT, "document",
-		                   (const char *)sqlite3_column_text(st, 0),
-		                   (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2), NULL);
+				   (const char *)sqlite3_column_text(st, 0),
+				   (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+				   NULL);
 		if (r < 0)
 			break;
 	}
@@ -73,7 +73,7 @@ static int enqueue_all(struct db *db)
 }
 
 int store_rebuild(struct db *db, struct blobs *b, const char *manifest_dir, int64_t *ret_restored,
-                  int64_t *ret_skipped)
+		  int64_t *ret_skipped)
 {
 	int64_t restored = 0, skipped = 0;
 	char sub[PATH_MAX], path[PATH_MAX];

@@ -64,9 +64,11 @@ static int load_key(const char *path, int may_create, unsigned char key[BLOB_KEY
 	*created = 0;
 	if (r == -ENOENT) {
 		if (!may_create) {
-			log_error("store: storage key %s is missing but the store holds encrypted documents; "
-			          "restore the key file from your backup (motcuad will not make a new key over "
-			          "existing data, which would make it unreadable)", path);
+			log_error(
+			    "store: storage key %s is missing but the store holds encrypted documents; "
+			    "restore the key file from your backup (motcuad will not make a new key over "
+			    "existing data, which would make it unreadable)",
+			    path);
 			return -ENOKEY;
 		}
 		if (RAND_bytes(key, BLOB_KEY_LEN) != 1)
@@ -77,7 +79,8 @@ static int load_key(const char *path, int may_create, unsigned char key[BLOB_KEY
 			return r;
 		}
 		log_info("store: created a new storage key in %s; back it up: without it the stored "
-		         "documents cannot be read", path);
+			 "documents cannot be read",
+			 path);
 		*created = 1;
 		return 0;
 	}
@@ -92,7 +95,7 @@ static int load_key(const char *path, int may_create, unsigned char key[BLOB_KEY
 		memcpy(key, data, BLOB_KEY_LEN);
 		if (stat(path, &st) == 0 && (st.st_mode & 0077))
 			log_warn("store: storage key %s is readable by others (mode %03o); chmod 600 it",
-			         path, (unsigned)(st.st_mode & 0777));
+				 path, (unsigned)(st.st_mode & 0777));
 	}
 	OPENSSL_cleanse(data, len);
 	free(data);
@@ -108,7 +111,7 @@ static int dir_has_entries(const char *dir)
 		return 0;
 	while (!found && (e = readdir(d)))
 		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		        strcmp(e->d_name, "tmp") != 0;
+		    strcmp(e->d_name, "tmp") != 0;
 	closedir(d);
 	return found;
 }
@@ -116,7 +119,7 @@ static int dir_has_entries(const char *dir)
 /* Moves the database and its WAL and SHM files into the quarantine directory. */
 static int quarantine(struct store *s)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
+	static const char *const suffix[] = { "", "-wal", "-shm" };
 	char stamp[32], from[PATH_MAX], to[PATH_MAX];
 	struct tm tm;
 	time_t now = time(NULL);
@@ -126,7 +129,7 @@ static int quarantine(struct store *s)
 	for (int i = 0; i < 3; i++) {
 		if (snprintf(from, sizeof(from), "%s%s", s->db_path, suffix[i]) >= (int)sizeof(from) ||
 		    snprintf(to, sizeof(to), "%s/motcua.db.%s.%d%s", s->quarantine_dir, stamp, (int)getpid(),
-		             suffix[i]) >= (int)sizeof(to))
+			     suffix[i]) >= (int)sizeof(to))
 			return -ENAMETOOLONG;
 		if (i == 0)
 			snprintf(s->startup.quarantined, sizeof(s->startup.quarantined), "%s", to);
@@ -138,7 +141,8 @@ static int quarantine(struct store *s)
 	fs_fsync_dir(s->quarantine_dir);
 	fs_fsync_dir(s->state_dir);
 	log_error("store: the database was unreadable or failed its check; moved aside to %s "
-	          "(kept, never deleted) and rebuilding from the blob manifests", s->startup.quarantined);
+		  "(kept, never deleted) and rebuilding from the blob manifests",
+		  s->startup.quarantined);
 	return 0;
 }
 
@@ -172,7 +176,8 @@ static int check_key_id(struct db *db, const unsigned char key[BLOB_KEY_LEN], co
 		return r;
 	if (strcmp(have, want) != 0) {
 		log_error("store: storage key %s (id %s) is not the key of this store (id %s); put the "
-		          "right key file back", key_file, want, have);
+			  "right key file back",
+			  key_file, want, have);
 		return -EKEYREJECTED;
 	}
 	return 0;
@@ -197,7 +202,7 @@ int store_open(const struct store_options *opt, struct store **ret)
 		goto fail;
 	}
 	s->state_dir[strlen(s->state_dir) - 1] = '\0';
-	const char *dirs[] = {s->state_dir, s->blob_dir, s->manifest_dir, s->quarantine_dir};
+	const char *dirs[] = { s->state_dir, s->blob_dir, s->manifest_dir, s->quarantine_dir };
 	for (int i = 0; i < 4; i++) {
 		r = fs_mkdir_p(dirs[i], 0750);
 		if (r < 0) {
@@ -205,8 +210,8 @@ int store_open(const struct store_options *opt, struct store **ret)
 			goto fail;
 		}
 	}
-	has_data = dir_has_entries(s->blob_dir) || dir_has_entries(s->manifest_dir) ||
-	           access(s->db_path, F_OK) == 0;
+	has_data =
+	    dir_has_entries(s->blob_dir) || dir_has_entries(s->manifest_dir) || access(s->db_path, F_OK) == 0;
 	r = load_key(opt->key_file, !has_data, key, &s->startup.key_created);
 	if (r < 0)
 		goto fail;
@@ -235,15 +240,16 @@ int store_open(const struct store_options *opt, struct store **ret)
 		r = store_rebuild(db, s->blobs, s->manifest_dir, &s->startup.restored, &s->startup.skipped);
 		if (r < 0)
 			goto fail;
-		snprintf(detail, sizeof(detail), "{\"quarantined\":\"%s\",\"restored\":%lld,\"skipped\":%lld}",
-		         s->startup.quarantined, (long long)s->startup.restored, (long long)s->startup.skipped);
+		snprintf(
+		    detail, sizeof(detail), "{\"quarantined\":\"%s\",\"restored\":%lld,\"skipped\":%lld}",
+		    s->startup.quarantined, (long long)s->startup.restored, (long long)s->startup.skipped);
 		r = audit_record(db, "motcuad", "store.rebuilt", "motcua.db", detail);
 		if (r == 0)
 			r = db_meta_set(db, "last_rebuild", detail);
 		if (r < 0)
 			goto fail;
 		log_warn("store: rebuilt the database: %lld documents restored, %lld manifests skipped",
-		         (long long)s->startup.restored, (long long)s->startup.skipped);
+			 (long long)s->startup.restored, (long long)s->startup.skipped);
 	}
 	r = outbox_requeue_sending(db);
 	if (r < 0)
@@ -325,7 +331,7 @@ static int64_t tree_bytes(const char *dir, int depth)
 
 int store_disk_usage(const struct store *s, int64_t *ret_db_bytes, int64_t *ret_blob_bytes)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
+	static const char *const suffix[] = { "", "-wal", "-shm" };
 	char path[PATH_MAX];
 	struct stat st;
 	int64_t db = 0;

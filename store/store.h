@@ -19,12 +19,12 @@ struct store_options {
 
 /* What start-up found and did; staff see it in status and the audit chain. */
 struct store_startup {
-	int rebuilt;                   /* the database was quarantined and rebuilt */
-	char quarantined[PATH_MAX];    /* where the old database went */
-	int64_t restored;              /* documents restored from manifests */
-	int64_t skipped;               /* manifests that could not be restored */
-	int64_t requeued;              /* outbox items moved from sending back to queued */
-	int key_created;               /* a new storage key was generated (empty store) */
+	int rebuilt; /* the database was quarantined and rebuilt */
+	char quarantined[PATH_MAX]; /* where the old database went */
+	int64_t restored; /* documents restored from manifests */
+	int64_t skipped; /* manifests that could not be restored */
+	int64_t requeued; /* outbox items moved from sending back to queued */
+	int key_created; /* a new storage key was generated (empty store) */
 };
 
 /* Opens the store: creates the directories, loads the storage key (creating it only for an
@@ -50,6 +50,6 @@ int store_disk_usage(const struct store *s, int64_t *ret_db_bytes, int64_t *ret_
 /* Rebuild: reads every manifest under manifest_dir whose blob exists and restores its
  * document row and outbox item into db (an empty database). */
 int store_rebuild(struct db *db, struct blobs *b, const char *manifest_dir, int64_t *ret_restored,
-                  int64_t *ret_skipped);
+		  int64_t *ret_skipped);
 
 #endif

@@ -24,29 +24,30 @@ static int json_out;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: motcuactl [-s SOCKET | -c CONFIG] [--json] COMMAND ...\n"
-	        "commands:\n"
-	        "  status                         version, uptime, store, outbox backlog, free disk\n"
-	        "  doc put FILE [--kind K] [--key KEY]\n"
-	        "                                 store a document; prints its id once it is durable\n"
-	        "  doc get ID [-o FILE]           write a document's bytes to FILE (default stdout)\n"
-	        "  doc list [--limit N]           newest documents first\n"
-	        "  outbox list [--state S] [--limit N]\n"
-	        "                                 items to deliver (S: queued, sending, delivered, rejected)\n"
-	        "  audit verify                   check the audit chain; exit 1 names the first bad row\n"
-	        "  audit tail [-n N]              the last N audit rows\n"
-	        "  config show                    the running configuration, secrets masked\n"
-	        "options:\n"
-	        "  -s, --socket PATH   control socket (default from the config, else /run/motcua/motcuad.sock;\n"
-	        "                      or $MOTCUA_SOCKET)\n"
-	        "  -c, --config FILE   read the socket path from this motcua.conf\n"
-	        "      --json          print the daemon's JSON answer\n");
+	fprintf(
+	    f,
+	    "usage: motcuactl [-s SOCKET | -c CONFIG] [--json] COMMAND ...\n"
+	    "commands:\n"
+	    "  status                         version, uptime, store, outbox backlog, free disk\n"
+	    "  doc put FILE [--kind K] [--key KEY]\n"
+	    "                                 store a document; prints its id once it is durable\n"
+	    "  doc get ID [-o FILE]           write a document's bytes to FILE (default stdout)\n"
+	    "  doc list [--limit N]           newest documents first\n"
+	    "  outbox list [--state S] [--limit N]\n"
+	    "                                 items to deliver (S: queued, sending, delivered, rejected)\n"
+	    "  audit verify                   check the audit chain; exit 1 names the first bad row\n"
+	    "  audit tail [-n N]              the last N audit rows\n"
+	    "  config show                    the running configuration, secrets masked\n"
+	    "options:\n"
+	    "  -s, --socket PATH   control socket (default from the config, else /run/motcua/motcuad.sock;\n"
+	    "                      or $MOTCUA_SOCKET)\n"
+	    "  -c, --config FILE   read the socket path from this motcua.conf\n"
+	    "      --json          print the daemon's JSON answer\n");
 }
 
 static int connect_to(const char *path, int *ret_fd)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -67,7 +68,7 @@ static int connect_to(const char *path, int *ret_fd)
 static int print_error(json_t *rep)
 {
 	fprintf(stderr, "motcuactl: %s (%s)\n", json_string_value(json_object_get(rep, "message")),
-	        json_string_value(json_object_get(rep, "error")));
+		json_string_value(json_object_get(rep, "error")));
 	return 1;
 }
 
@@ -110,7 +111,7 @@ static void print_status(json_t *s)
 {
 	char a[32], b[32], c[32];
 	json_t *ob = json_object_get(s, "outbox");
-	static const char *const states[] = {"queued", "sending", "delivered", "rejected"};
+	static const char *const states[] = { "queued", "sending", "delivered", "rejected" };
 
 	printf("motcuad %s, up %llds\n", jstr(s, "version"), (long long)jint(s, "uptime_s"));
 	printf("store:     %s: %lld documents, database %s, blobs %s\n", jstr(s, "state_dir"),
@@ -137,7 +138,8 @@ static void print_status(json_t *s)
 	json_t *lr = json_object_get(s, "last_rebuild");
 	if (lr)
 		printf("NOTICE:    the database was rebuilt from the blob manifests; the old one is kept "
-		       "at %s (%lld documents restored)\n", jstr(lr, "quarantined"), (long long)jint(lr, "restored"));
+		       "at %s (%lld documents restored)\n",
+		       jstr(lr, "quarantined"), (long long)jint(lr, "restored"));
 }
 
 /* Sends req, receives the reply line; exits the program on transport errors. */
@@ -156,8 +158,9 @@ static json_t *call(struct ctl_conn *conn, json_t *req)
 
 static int cmd_doc_put(struct ctl_conn *conn, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"kind", required_argument, NULL, 'k'}, {"key", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = { { "kind", required_argument, NULL, 'k' },
+					      { "key", required_argument, NULL, 'K' },
+					      { NULL, 0, NULL, 0 } };
 	const char *kind = "scan", *key = NULL;
 	char buf[CTL_BUF];
 	struct stat st;
@@ -184,7 +187,7 @@ static int cmd_doc_put(struct ctl_conn *conn, int argc, char **argv)
 	}
 	const char *base = strrchr(path, '/');
 	json_t *req = json_pack("{s:s, s:I, s:s, s:s}", "cmd", "doc.put", "size", (json_int_t)st.st_size,
-	                        "kind", kind, "name", base ? base + 1 : path);
+				"kind", kind, "name", base ? base + 1 : path);
 	if (key)
 		json_object_set_new(req, "intake_key", json_string(key));
 	r = ctl_send(conn, req);
@@ -204,7 +207,7 @@ static int cmd_doc_put(struct ctl_conn *conn, int argc, char **argv)
 	int rr = ctl_recv(conn, CTL_REPLY_MAX, &rep);
 	if (rr < 0) {
 		fprintf(stderr, "motcuactl: no answer from motcuad: %s; the document may not be stored\n",
-		        strerror(-(r < 0 ? r : rr)));
+			strerror(-(r < 0 ? r : rr)));
 		return 1;
 	}
 	if (!is_ok(rep))
@@ -262,7 +265,8 @@ static int cmd_doc_get(struct ctl_conn *conn, int argc, char **argv)
 	while (left > 0) {
 		ssize_t n = ctl_read(conn, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf));
 		if (n <= 0) {
-			fprintf(stderr, "motcuactl: the connection ended before the whole document arrived\n");
+			fprintf(stderr,
+				"motcuactl: the connection ended before the whole document arrived\n");
 			goto out;
 		}
 		EVP_DigestUpdate(h, buf, (size_t)n);
@@ -325,9 +329,10 @@ static void print_docs(json_t *rep)
 	json_t *arr = json_object_get(rep, "documents"), *d;
 	size_t i;
 	char b[32];
-	json_array_foreach(arr, i, d)
-		printf("%s  %s  %-10s %-16s %9s  %s\n", jstr(d, "id"), jstr(d, "received_at"), jstr(d, "kind"),
-		       jstr(d, "content_type"), human_bytes(jint(d, "size"), b, sizeof(b)), jstr(d, "source"));
+	json_array_foreach (arr, i, d)
+		printf("%s  %s  %-10s %-16s %9s  %s\n", jstr(d, "id"), jstr(d, "received_at"),
+		       jstr(d, "kind"), jstr(d, "content_type"), human_bytes(jint(d, "size"), b, sizeof(b)),
+		       jstr(d, "source"));
 	if (i == 0)
 		printf("no documents\n");
 }
@@ -337,10 +342,10 @@ static void print_items(json_t *rep)
 	json_t *arr = json_object_get(rep, "items"), *d;
 	size_t i;
 	char b[32];
-	json_array_foreach(arr, i, d) {
+	json_array_foreach (arr, i, d) {
 		printf("%6lld  %-9s p%lld  %s/%lld  %-9s %9s  %s", (long long)jint(d, "id"), jstr(d, "state"),
-		       (long long)jint(d, "priority"), jstr(d, "stream"), (long long)jint(d, "seq"), jstr(d, "kind"),
-		       human_bytes(jint(d, "bytes"), b, sizeof(b)), jstr(d, "ref"));
+		       (long long)jint(d, "priority"), jstr(d, "stream"), (long long)jint(d, "seq"),
+		       jstr(d, "kind"), human_bytes(jint(d, "bytes"), b, sizeof(b)), jstr(d, "ref"));
 		if (jstr(d, "reason")[0])
 			printf("  reason: %s", jstr(d, "reason"));
 		printf("\n");
@@ -353,9 +358,9 @@ static void print_rows(json_t *rep)
 {
 	json_t *arr = json_object_get(rep, "rows"), *d;
 	size_t i;
-	json_array_foreach(arr, i, d)
-		printf("%6lld  %s  %-12s %-18s %s %s\n", (long long)jint(d, "seq"), jstr(d, "at"), jstr(d, "actor"),
-		       jstr(d, "action"), jstr(d, "subject"), jstr(d, "detail"));
+	json_array_foreach (arr, i, d)
+		printf("%6lld  %s  %-12s %-18s %s %s\n", (long long)jint(d, "seq"), jstr(d, "at"),
+		       jstr(d, "actor"), jstr(d, "action"), jstr(d, "subject"), jstr(d, "detail"));
 }
 
 static void print_config(json_t *rep)
@@ -387,7 +392,8 @@ static int cmd_audit_verify(struct ctl_conn *conn)
 static int list_opts(int argc, char **argv, json_t *req, const char *short_n)
 {
 	for (int i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "--limit") == 0 || (short_n && strcmp(argv[i], short_n) == 0)) && i + 1 < argc) {
+		if ((strcmp(argv[i], "--limit") == 0 || (short_n && strcmp(argv[i], short_n) == 0)) &&
+		    i + 1 < argc) {
 			char *end;
 			long n = strtol(argv[++i], &end, 10);
 			if (*end || n < 1) {
@@ -408,9 +414,10 @@ static int list_opts(int argc, char **argv, json_t *req, const char *short_n)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
+		{ "socket", required_argument, NULL, 's' }, { "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 }
+	};
 	const char *sock = getenv("MOTCUA_SOCKET"), *cfgpath = NULL;
 	struct config cfg;
 	char err[CONFIG_ERR_MAX];
@@ -444,8 +451,10 @@ int main(int argc, char **argv)
 	}
 	r = connect_to(sock, &fd);
 	if (r < 0) {
-		fprintf(stderr, "motcuactl: cannot reach motcuad at %s: %s (is it running? try "
-		        "'systemctl status motcuad')\n", sock, strerror(-r));
+		fprintf(stderr,
+			"motcuactl: cannot reach motcuad at %s: %s (is it running? try "
+			"'systemctl status motcuad')\n",
+			sock, strerror(-r));
 		return 1;
 	}
 	conn = malloc(sizeof(*conn));
@@ -460,7 +469,7 @@ int main(int argc, char **argv)
 	r = 2;
 	if (strcmp(av[0], "status") == 0 && ac == 1) {
 		r = json_out ? simple(conn, json_pack("{s:s}", "cmd", "status"), print_json)
-		             : simple(conn, json_pack("{s:s}", "cmd", "status"), print_status);
+			     : simple(conn, json_pack("{s:s}", "cmd", "status"), print_status);
 	} else if (strcmp(av[0], "doc") == 0 && strcmp(sub, "put") == 0) {
 		r = cmd_doc_put(conn, ac - 1, av + 1);
 	} else if (strcmp(av[0], "doc") == 0 && strcmp(sub, "get") == 0) {

@@ -71,10 +71,11 @@ static void sound_chain_verifies(void **state)
 static void rows_cannot_be_changed_through_sql_while_triggers_stand(void **state)
 {
 	struct fx *f = *state;
-	assert_int_not_equal(sqlite3_exec(db_handle(f->db), "UPDATE audit SET actor = 'x' WHERE seq = 3",
-	                                  NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db_handle(f->db), "DELETE FROM audit WHERE seq = 3", NULL, NULL, NULL),
-	                     SQLITE_OK);
+	assert_int_not_equal(
+	    sqlite3_exec(db_handle(f->db), "UPDATE audit SET actor = 'x' WHERE seq = 3", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_not_equal(
+	    sqlite3_exec(db_handle(f->db), "DELETE FROM audit WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
 }
 
 static void edited_row_is_named(void **state)
@@ -99,8 +100,9 @@ static void deleted_and_renumbered_rows_break_the_link(void **state)
 {
 	struct fx *f = *state;
 	char why[256];
-	sql(f->db, "DROP TRIGGER audit_append_only_d; DROP TRIGGER audit_append_only_u;"
-	           "DELETE FROM audit WHERE seq = 6; UPDATE audit SET seq = seq - 1 WHERE seq > 6");
+	sql(f->db,
+	    "DROP TRIGGER audit_append_only_d; DROP TRIGGER audit_append_only_u;"
+	    "DELETE FROM audit WHERE seq = 6; UPDATE audit SET seq = seq - 1 WHERE seq > 6");
 	assert_int_equal(verify(f->db, why), 6);
 }
 
@@ -109,8 +111,9 @@ static void forged_row_with_recomputed_hash_breaks_the_next_link(void **state)
 	struct fx *f = *state;
 	char why[256];
 	/* Replace row 5 by a copy of row 2's content under seq 5: its hash no longer matches. */
-	sql(f->db, "DROP TRIGGER audit_append_only_u;"
-	           "UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = 2) WHERE seq = 5");
+	sql(f->db,
+	    "DROP TRIGGER audit_append_only_u;"
+	    "UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = 2) WHERE seq = 5");
 	assert_int_equal(verify(f->db, why), 5);
 }
 
@@ -131,11 +134,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(sound_chain_verifies, setup, teardown),
-		cmocka_unit_test_setup_teardown(rows_cannot_be_changed_through_sql_while_triggers_stand, setup, teardown),
+		cmocka_unit_test_setup_teardown(rows_cannot_be_changed_through_sql_while_triggers_stand,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(edited_row_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_row_is_found_at_the_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_and_renumbered_rows_break_the_link, setup, teardown),
-		cmocka_unit_test_setup_teardown(forged_row_with_recomputed_hash_breaks_the_next_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(forged_row_with_recomputed_hash_breaks_the_next_link, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(appending_after_verify_keeps_the_chain, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

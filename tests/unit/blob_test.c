@@ -45,7 +45,7 @@ static int count_files(const char *dir)
 
 static void put(struct blobs *b, const void *data, size_t len, char hash[BLOB_HASH_HEX])
 {
-	struct tu_mem m = {data, len, 0};
+	struct tu_mem m = { data, len, 0 };
 	int64_t size;
 	assert_int_equal(blob_put(b, tu_mem_read, &m, 1 << 24, hash, &size), 0);
 	assert_int_equal(size, (int64_t)len);
@@ -57,7 +57,7 @@ static void round_trip_of_large_blob_is_identical_and_encrypted(void **state)
 	struct blobs *b;
 	size_t len = 3 * 65536 + 123;
 	unsigned char *data = malloc(len);
-	struct buf out = {0};
+	struct buf out = { 0 };
 
 	for (size_t i = 0; i < len; i++)
 		data[i] = (unsigned char)(i * 7 + (i >> 9));
@@ -108,8 +108,8 @@ static void same_content_gets_same_name_and_empty_blob_works(void **state)
 static void oversized_blob_is_refused_and_leaves_nothing(void **state)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 8], hash[BLOB_HASH_HEX] = "";
-	unsigned char data[5000] = {1};
-	struct tu_mem m = {data, sizeof(data), 0};
+	unsigned char data[5000] = { 1 };
+	struct tu_mem m = { data, sizeof(data), 0 };
 	struct blobs *b;
 	int64_t size = 0, n = -1;
 	tu_tmpdir(dir);
@@ -139,8 +139,8 @@ static void tampered_blob_is_reported_corrupt_and_nothing_is_returned(void **sta
 {
 	char dir[PATH_MAX], hash[BLOB_HASH_HEX], path[PATH_MAX];
 	struct blobs *b;
-	struct buf out = {0};
-	long where[] = {0, 5, 20, 4 + 12 + 99, -1};
+	struct buf out = { 0 };
+	long where[] = { 0, 5, 20, 4 + 12 + 99, -1 };
 	tu_tmpdir(dir);
 	assert_int_equal(blobs_open(dir, key, &b), 0);
 	for (int i = 0; i < 5; i++) {
@@ -161,7 +161,7 @@ static void tampered_blob_is_reported_corrupt_and_nothing_is_returned(void **sta
 static void wrong_key_and_renamed_blob_are_corrupt(void **state)
 {
 	char dir[PATH_MAX], h1[BLOB_HASH_HEX], h2[BLOB_HASH_HEX], p1[PATH_MAX], p2[PATH_MAX];
-	unsigned char other[BLOB_KEY_LEN] = {9};
+	unsigned char other[BLOB_KEY_LEN] = { 9 };
 	struct blobs *b, *wrong;
 	tu_tmpdir(dir);
 	assert_int_equal(blobs_open(dir, key, &b), 0);

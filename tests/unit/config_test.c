@@ -70,8 +70,9 @@ static void values_and_comments_are_read(void **state)
 	struct config c;
 	char err[CONFIG_ERR_MAX], dump[4096];
 	assert_int_equal(config_load_string("; comment\n# another\n[store]\nstate_dir = /srv/m ; inline\n"
-	                                    "low_water_mb = 0\n[gateway]\ncommune_name = Xã Hòa Bình\n",
-	                                    "t", &c, err), 0);
+					    "low_water_mb = 0\n[gateway]\ncommune_name = Xã Hòa Bình\n",
+					    "t", &c, err),
+			 0);
 	assert_string_equal(c.state_dir, "/srv/m");
 	assert_int_equal(c.low_water_mb, 0);
 	assert_string_equal(c.commune_name, "Xã Hòa Bình");

@@ -51,7 +51,7 @@ static void items_come_out_by_priority_then_sequence(void **state)
 	add(f->db, "stats", OUTBOX_PRIO_BULK, "s1");
 	add(f->db, "documents", OUTBOX_PRIO_DOCUMENT, "d2");
 	add(f->db, "audit", OUTBOX_PRIO_URGENT, "a1");
-	const char *want[] = {"a1", "d1", "d2", "s1"};
+	const char *want[] = { "a1", "d1", "d2", "s1" };
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(outbox_claim_next(f->db, &it), 0);
 		assert_string_equal(it.idem_key, want[i]);
@@ -148,10 +148,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(items_come_out_by_priority_then_sequence, setup, teardown),
-		cmocka_unit_test_setup_teardown(only_a_receipt_delivers_and_transitions_check_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(only_a_receipt_delivers_and_transitions_check_state, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(failures_never_drop_an_item, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejected_waits_for_staff_then_retries, setup, teardown),
-		cmocka_unit_test_setup_teardown(sending_items_return_to_queued_at_startup_with_offset_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(sending_items_return_to_queued_at_startup_with_offset_kept,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(idempotency_key_is_unique, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ struct fx {
 
 static void open_store(struct fx *f)
 {
-	struct store_options o = {.state_dir = f->dir, .key_file = f->key, .busy_timeout_ms = 1000};
+	struct store_options o = { .state_dir = f->dir, .key_file = f->key, .busy_timeout_ms = 1000 };
 	assert_int_equal(store_open(&o, &f->s), 0);
 	assert_int_equal(store_connect(f->s, &f->db), 0);
 }
@@ -59,13 +59,18 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int intake(struct fx *f, const char *data, size_t len, const char *key, struct doc_meta *m, int64_t max,
-                  int64_t low_water)
+static int intake(struct fx *f, const char *data, size_t len, const char *key, struct doc_meta *m,
+		  int64_t max, int64_t low_water)
 {
-	struct tu_mem src = {(const unsigned char *)data, len, 0};
-	struct intake_request req = {.declared_size = (int64_t)len, .max_bytes = max,
-	                             .low_water_bytes = low_water, .kind = "scan", .source = "test",
-	                             .name = "a.pdf", .intake_key = key, .actor = "tester"};
+	struct tu_mem src = { (const unsigned char *)data, len, 0 };
+	struct intake_request req = { .declared_size = (int64_t)len,
+				      .max_bytes = max,
+				      .low_water_bytes = low_water,
+				      .kind = "scan",
+				      .source = "test",
+				      .name = "a.pdf",
+				      .intake_key = key,
+				      .actor = "tester" };
 	char why[512];
 	return intake_document(f->s, f->db, &req, tu_mem_read, &src, m, why, sizeof(why));
 }
@@ -135,7 +140,7 @@ static void missing_key_over_data_is_refused_and_no_new_key_made(void **state)
 	struct fx *f = *state;
 	struct doc_meta m;
 	struct store *s2 = NULL;
-	struct store_options o = {.state_dir = f->dir, .key_file = f->key, .busy_timeout_ms = 1000};
+	struct store_options o = { .state_dir = f->dir, .key_file = f->key, .busy_timeout_ms = 1000 };
 	char saved[PATH_MAX * 2];
 	assert_int_equal(intake(f, "%PDF-1.4 one", 12, NULL, &m, 1000, 0), 0);
 	close_store(f);
@@ -196,8 +201,9 @@ static void newer_schema_is_refused_not_quarantined(void **state)
 {
 	struct fx *f = *state;
 	struct store *s2 = NULL;
-	struct store_options o = {.state_dir = f->dir, .key_file = f->key, .busy_timeout_ms = 1000};
-	assert_int_equal(sqlite3_exec(db_handle(f->db), "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	struct store_options o = { .state_dir = f->dir, .key_file = f->key, .busy_timeout_ms = 1000 };
+	assert_int_equal(sqlite3_exec(db_handle(f->db), "PRAGMA user_version = 99", NULL, NULL, NULL),
+			 SQLITE_OK);
 	close_store(f);
 	assert_int_equal(store_open(&o, &s2), -EPROTONOSUPPORT);
 	char db[PATH_MAX * 2];
@@ -228,11 +234,15 @@ static void sending_items_are_requeued_at_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(key_file_is_created_private_for_an_empty_store, setup, teardown),
-		cmocka_unit_test_setup_teardown(intake_writes_row_outbox_audit_and_manifest_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(key_file_is_created_private_for_an_empty_store, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(intake_writes_row_outbox_audit_and_manifest_once, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(policy_refusals_store_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(missing_key_over_data_is_refused_and_no_new_key_made, setup, teardown),
-		cmocka_unit_test_setup_teardown(corrupt_database_is_quarantined_and_rebuilt_from_manifests, setup, teardown),
+		cmocka_unit_test_setup_teardown(missing_key_over_data_is_refused_and_no_new_key_made, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(corrupt_database_is_quarantined_and_rebuilt_from_manifests,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_is_refused_not_quarantined, setup, teardown),
 		cmocka_unit_test_setup_teardown(sending_items_are_requeued_at_open, setup, teardown),
 	};
