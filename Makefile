@@ -79,7 +79,7 @@ check: deps-if-missing
 	$(MAKE) all tests
 	tests/run.sh $(BUILD)
 
-tests: $(BINS) $(UNIT_TESTS) $(TEST_TOOLS)
+tests: $(BINS) $(UNIT_TESTS) $(TEST_TOOLS) $(FUZZERS)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT='-O1 -g' SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
@@ -94,7 +94,8 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS += $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(STORE_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_ALL)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
