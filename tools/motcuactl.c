@@ -166,7 +166,7 @@ static int cmd_doc_put(struct ctl_conn *conn, int argc, char **argv)
 	struct stat st;
 	int c, fd, r;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then re-reads the option string and permutes again */
 	while ((c = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
 		if (c == 'k')
 			kind = optarg;
