@@ -141,7 +141,11 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 		pthread_mutex_lock(&s->lock);
 		q->fault = faults_pick(s);
 		uint64_t pick = faults_below(s, 3);
-		if (q->fault == FAULT_RESET && q->route.has_body && has_cl && clen >= 2 && r == 0)
+		/* A reset cuts the request body (no effect) or, after the effect, the answer. */
+		int in_request = s->o.reset_at == RESET_AT_REQUEST ||
+		                 (s->o.reset_at == RESET_AT_ANY && faults_below(s, 2) == 0);
+		if (q->fault == FAULT_RESET && in_request && q->route.has_body && has_cl && clen >= 2 &&
+		    r == 0)
 			q->reset_after = 1 + (int64_t)faults_below(s, clen - 1);
 		pthread_mutex_unlock(&s->lock);
 		char ra[16];

@@ -42,6 +42,9 @@ static const char usage[] =
 	"      --fail-429 RATE      answer 429 with Retry-After                    [0]\n"
 	"      --fail-reset RATE    cut the connection in the middle of the request body\n"
 	"                           (when there is one) or of the response body    [0]\n"
+	"      --reset-at WHERE     where a reset cuts: request (body, before any effect),\n"
+	"                           response (after the effect: the lost answer) or any [any]\n"
+	"                           (requests without a body are always cut in the answer)\n"
 	"      --retry-after SEC    Retry-After sent with 429 and 503              [1]\n"
 	"      --latency-ms MS      delay every request by MS                      [0]\n"
 	"      --seed N             seed of the fault generator (same seed and same request\n"
@@ -56,7 +59,7 @@ static const char usage[] =
 enum {
 	OPT_PORT_FILE = 256, OPT_TOKEN_TTL, OPT_CHUNK_MAX, OPT_BLOB_MAX, OPT_JSON_MAX, OPT_MAX_CONNS,
 	OPT_CONN_TIMEOUT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_5XX, OPT_429, OPT_RESET,
-	OPT_RETRY_AFTER, OPT_LATENCY, OPT_SEED,
+	OPT_RETRY_AFTER, OPT_LATENCY, OPT_SEED, OPT_RESET_AT,
 };
 
 static const struct option longopts[] = {
@@ -78,6 +81,7 @@ static const struct option longopts[] = {
 	{"fail-429", required_argument, NULL, OPT_429},
 	{"fail-reset", required_argument, NULL, OPT_RESET},
 	{"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
+	{"reset-at", required_argument, NULL, OPT_RESET_AT},
 	{"latency-ms", required_argument, NULL, OPT_LATENCY},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"log-level", required_argument, NULL, 'v'},
@@ -160,6 +164,18 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		case OPT_5XX: r = rate("fail-5xx", optarg, &o->p_5xx); break;
 		case OPT_429: r = rate("fail-429", optarg, &o->p_429); break;
 		case OPT_RESET: r = rate("fail-reset", optarg, &o->p_reset); break;
+		case OPT_RESET_AT:
+			if (strcmp(optarg, "any") == 0) {
+				o->reset_at = RESET_AT_ANY;
+			} else if (strcmp(optarg, "request") == 0) {
+				o->reset_at = RESET_AT_REQUEST;
+			} else if (strcmp(optarg, "response") == 0) {
+				o->reset_at = RESET_AT_RESPONSE;
+			} else {
+				log_error("--reset-at: expected request, response or any");
+				r = -EINVAL;
+			}
+			break;
 		case OPT_RETRY_AFTER: r = num("retry-after", optarg, 0, 86400, &v); o->retry_after = (unsigned)v; break;
 		case OPT_LATENCY: r = num("latency-ms", optarg, 0, 600000, &v); o->latency_ms = (unsigned)v; break;
 		case OPT_SEED: r = num("seed", optarg, 0, UINT64_MAX, &v); o->seed = v; break;

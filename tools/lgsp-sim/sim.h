@@ -36,6 +36,7 @@ struct sim_opts {
 	int64_t blob_max;
 	size_t json_max;
 	double p_5xx, p_429, p_reset;
+	enum { RESET_AT_ANY = 0, RESET_AT_REQUEST, RESET_AT_RESPONSE } reset_at;
 	unsigned retry_after;        /* seconds, sent with 429 and 503 */
 	unsigned latency_ms;
 	uint64_t seed;
