@@ -64,8 +64,8 @@ $(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o $(GATEWAY_OBJ) $(LIB_OBJ
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
-TEST_TOOLS := $(BUILD)/tests/rawwrite
-$(BUILD)/tests/rawwrite: $(BUILD)/obj/tests/bench/rawwrite.o $(BUILD)/obj/store/fsutil.o $(BUILD)/obj/gateway/log.o
+TEST_TOOLS := $(BUILD)/tests/benchtool
+$(BUILD)/tests/benchtool: $(BUILD)/obj/tests/bench/benchtool.o $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
@@ -104,7 +104,7 @@ fuzz: $(FUZZERS)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 bench: deps-if-missing
-	$(MAKE) all tests
+	$(MAKE) all $(TEST_TOOLS)
 	tests/bench/run.sh $(BUILD)
 
 demo: deps-if-missing

@@ -180,7 +180,10 @@ int blob_put(struct blobs *b, blob_reader src, void *ctx, int64_t max, char ret_
 		r = -ENAMETOOLONG;
 		goto out;
 	}
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST) {
+	/* store_open pre-creates the 256 fan-out directories durably; a directory made here
+	 * (it was removed since) needs its parent fsynced before anything inside counts. */
+	int made = mkdir(sub, 0700) == 0;
+	if (!made && errno != EEXIST) {
 		r = -errno;
 		goto out;
 	}
@@ -190,7 +193,7 @@ int blob_put(struct blobs *b, blob_reader src, void *ctx, int64_t max, char ret_
 	}
 	tmp[0] = '\0';
 	r = fs_fsync_dir(sub);
-	if (r == 0)
+	if (r == 0 && made)
 		r = fs_fsync_dir(b->dir);
 	if (r < 0)
 		goto out;

@@ -22,7 +22,8 @@ int manifest_write(const char *dir, const struct doc_meta *m)
 	if (snprintf(sub, sizeof(sub), "%s/%.2s", dir, m->id) >= (int)sizeof(sub) ||
 	    snprintf(path, sizeof(path), "%s/%s.json", sub, m->id) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+	int made = mkdir(sub, 0700) == 0; /* see blob_put on fan-out directories */
+	if (!made && errno != EEXIST)
 		return -errno;
 	o = json_pack("{s:i, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "v", 1, "id", m->id, "seq",
 		      (json_int_t)m->seq, "sha256", m->sha256, "size", (json_int_t)m->size, "content_type",
@@ -36,7 +37,7 @@ int manifest_write(const char *dir, const struct doc_meta *m)
 		return -ENOMEM;
 	r = fs_write_atomic(path, text, strlen(text), 0600);
 	free(text);
-	if (r == 0)
+	if (r == 0 && made)
 		r = fs_fsync_dir(dir);
 	return r;
 }

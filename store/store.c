@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@ struct store {
 	int64_t busy_timeout_ms;
 	struct blobs *blobs;
 	struct store_startup startup;
+	int lock_fd; /* flock held for the life of the store: one motcuad per state directory */
 };
 
 static int key_id(const unsigned char key[BLOB_KEY_LEN], char out[33])
@@ -102,18 +104,38 @@ static int load_key(const char *path, int may_create, unsigned char key[BLOB_KEY
 	return r;
 }
 
-static int dir_has_entries(const char *dir)
+/* 1 when dir or one of its fan-out subdirectories holds a file (tmp/ excluded). */
+static int has_files(const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	char sub[PATH_MAX];
 	int found = 0;
 	if (!d)
 		return 0;
-	while (!found && (e = readdir(d)))
-		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		    strcmp(e->d_name, "tmp") != 0;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "tmp") == 0)
+			continue;
+		if (e->d_type == DT_DIR)
+			found = depth > 0 && fs_join(sub, sizeof(sub), dir, e->d_name) == 0 &&
+			    has_files(sub, depth - 1);
+		else
+			found = 1;
+	}
 	closedir(d);
 	return found;
+}
+
+static int make_fanout(const char *dir)
+{
+	char sub[PATH_MAX];
+	for (int i = 0; i < 256; i++) {
+		if (snprintf(sub, sizeof(sub), "%s/%02x", dir, i) >= (int)sizeof(sub))
+			return -ENAMETOOLONG;
+		if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return fs_fsync_dir(dir);
 }
 
 /* Moves the database and its WAL and SHM files into the quarantine directory. */
@@ -183,6 +205,45 @@ static int check_key_id(struct db *db, const unsigned char key[BLOB_KEY_LEN], co
 	return 0;
 }
 
+/* One motcuad per state directory, so that start-up may clear what a killed predecessor
+ * left half-written without touching a live daemon's writes. */
+static int lock_state(struct store *s)
+{
+	char path[PATH_MAX];
+	if (fs_join(path, sizeof(path), s->state_dir, "motcua.lock") < 0)
+		return -ENAMETOOLONG;
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0) {
+		int e = -errno;
+		log_error("store: cannot open %s: %s", path, strerror(-e));
+		return e;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		log_error("store: %s is in use by another motcuad (it holds %s)", s->state_dir, path);
+		return e;
+	}
+	return 0;
+}
+
+/* Removes the temp files of blob writes that a crash cut short; never a stored blob. */
+static void sweep_blob_tmp(const struct store *s)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+	if (fs_join(tmp, sizeof(tmp), s->blob_dir, "tmp") < 0 || !(d = opendir(tmp)))
+		return;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "put.", 4) == 0 && fs_join(path, sizeof(path), tmp, e->d_name) == 0 &&
+		    unlink(path) == 0)
+			n++;
+	closedir(d);
+	if (n > 0)
+		log_info("store: removed %d unfinished document writes left by an earlier stop", n);
+}
+
 int store_open(const struct store_options *opt, struct store **ret)
 {
 	unsigned char key[BLOB_KEY_LEN];
@@ -192,6 +253,7 @@ int store_open(const struct store_options *opt, struct store **ret)
 
 	if (!s)
 		return -ENOMEM;
+	s->lock_fd = -1;
 	s->busy_timeout_ms = opt->busy_timeout_ms;
 	if (fs_join(s->state_dir, sizeof(s->state_dir), opt->state_dir, "") < 0 ||
 	    fs_join(s->db_path, sizeof(s->db_path), opt->state_dir, "motcua.db") < 0 ||
@@ -210,8 +272,21 @@ int store_open(const struct store_options *opt, struct store **ret)
 			goto fail;
 		}
 	}
+	/* The 256 fan-out directories of blobs and manifests are made here, once, and their
+	 * parents fsynced, so that an intake never depends on a directory entry not yet durable. */
+	r = make_fanout(s->blob_dir);
+	if (r == 0)
+		r = make_fanout(s->manifest_dir);
+	if (r < 0) {
+		log_error("store: cannot prepare %s: %s", s->state_dir, strerror(-r));
+		goto fail;
+	}
+	r = lock_state(s);
+	if (r < 0)
+		goto fail;
+	sweep_blob_tmp(s);
 	has_data =
-	    dir_has_entries(s->blob_dir) || dir_has_entries(s->manifest_dir) || access(s->db_path, F_OK) == 0;
+	    has_files(s->blob_dir, 1) || has_files(s->manifest_dir, 1) || access(s->db_path, F_OK) == 0;
 	r = load_key(opt->key_file, !has_data, key, &s->startup.key_created);
 	if (r < 0)
 		goto fail;
@@ -273,6 +348,8 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	blobs_close(s->blobs);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s);
 }
 
