@@ -111,6 +111,9 @@ demo: deps-if-missing
 	$(MAKE) all
 	tools/demo.sh $(BUILD)
 
+demo-stop:
+	tools/demo.sh $(BUILD) stop
+
 lint:
 	tools/lint.sh
 
@@ -132,5 +135,5 @@ deps-if-missing:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check tests asan fuzz bench demo lint install deps deps-if-missing clean
+.PHONY: all check tests asan fuzz bench demo demo-stop lint install deps deps-if-missing clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
