@@ -3,7 +3,7 @@
 #include "store/docs.h"
 
 #include <errno.h>
-#include <openssl/rand.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,15 +109,28 @@ static int next_seq(struct db *db, int64_t *ret)
 	return r;
 }
 
-static int new_id(char out[DOC_ID_LEN])
+/* The id is derived from the intake key, so that an intake retried after a crash gets the id
+ * of its first attempt: that attempt's manifest may be on disk although its commit never
+ * happened, and a rebuild must not find two documents for one key. */
+static int new_id(const char *intake_key, char out[DOC_ID_LEN])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char raw[16];
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	unsigned char md[32];
+	unsigned mdlen;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	if (!h)
+		return -ENOMEM;
+	if (EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(h, "motcua-document-id", 19) != 1 ||
+	    EVP_DigestUpdate(h, intake_key, strlen(intake_key)) != 1 ||
+	    EVP_DigestFinal_ex(h, md, &mdlen) != 1) {
+		EVP_MD_CTX_free(h);
 		return -EIO;
+	}
+	EVP_MD_CTX_free(h);
 	for (int i = 0; i < 16; i++) {
-		out[2 * i] = digits[raw[i] >> 4];
-		out[2 * i + 1] = digits[raw[i] & 15];
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
 	}
 	out[32] = '\0';
 	return 0;
@@ -147,7 +160,7 @@ int docs_intake(struct db *db, const char *manifest_dir, const char *actor, stru
 	r = next_seq(db, &m.seq);
 	if (r < 0)
 		goto fail;
-	r = new_id(m.id);
+	r = new_id(m.intake_key, m.id);
 	if (r < 0)
 		goto fail;
 	db_now(m.received_at);
@@ -180,15 +193,40 @@ fail:
 	return r;
 }
 
+static int seq_taken(struct db *db, int64_t seq)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT 1 FROM documents WHERE seq = ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, seq);
+	int rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_error(db, rc, "find document by sequence");
+	sqlite3_finalize(st);
+	return r;
+}
+
 int docs_restore(struct db *db, const struct doc_meta *meta)
 {
-	struct doc_meta old;
-	int r = find_by_key(db, meta->intake_key, &old);
+	struct doc_meta m = *meta, old;
+	int r = find_by_key(db, m.intake_key, &old);
 	if (r == 0)
 		return 1;
 	if (r != -ENOENT)
 		return r;
-	return insert_doc(db, meta);
+	/* A crash between an intake's manifest and its commit leaves a manifest whose sequence
+	 * the next intake reused: keep both documents, this one after the others. */
+	r = seq_taken(db, m.seq);
+	if (r == 1) {
+		r = next_seq(db, &m.seq);
+		if (r == 0)
+			log_warn("store: rebuild: document %s: sequence %lld is taken (an intake cut off by "
+				 "a crash after its manifest was written); restored as %lld",
+				 m.id, (long long)meta->seq, (long long)m.seq);
+	}
+	if (r < 0)
+		return r;
+	return insert_doc(db, &m);
 }
 
 int docs_get(struct db *db, const char *id, struct doc_meta *ret_meta)

@@ -35,9 +35,9 @@ int docs_token_valid(const char *s, size_t max);
 int docs_key_valid(const char *s);
 
 /* Records a document whose blob is already durable.  In one transaction: allocates the next
- * intake sequence and a fresh id, inserts the document row, its outbox item (stream
- * "documents") and an audit row, writes the sidecar manifest under manifest_dir durably,
- * then commits.  meta's sha256, size, content_type, kind, source, name and intake_key are
+ * intake sequence and an id (derived from the intake key, so a retry after a crash gets the
+ * same one), inserts the document row, its outbox item (stream "documents") and an audit
+ * row, writes the sidecar manifest under manifest_dir durably, then commits.  meta's sha256, size, content_type, kind, source, name and intake_key are
  * read; id, seq and received_at are filled in.  When the intake key is already known,
  * nothing new is written and meta describes the earlier document; returns 1 in that case,
  * 0 for a new document, -errno on failure (nothing committed). */
@@ -52,7 +52,8 @@ int docs_list(struct db *db, int64_t before_seq, int limit, int (*fn)(void *ctx,
 	      void *ctx);
 
 /* Inserts a document row known from its manifest (used by the rebuild; its outbox item is
- * added afterwards, in sequence order).  Returns 1 if the document was already present. */
+ * added afterwards, in sequence order).  Returns 1 if the document was already present; a
+ * sequence already taken is replaced by the next free one (and logged). */
 int docs_restore(struct db *db, const struct doc_meta *meta);
 
 /* Manifests: DIR/<id[0..1]>/<id>.json, small JSON without personal data. */
