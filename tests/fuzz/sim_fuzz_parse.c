@@ -11,9 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const methods[] = {"GET", "HEAD", "POST", "PATCH"};
-	static const char *const kinds[] = {"documents", "dossiers", "certified-copies",
-	                                    "audit-batches", "queue-stats"};
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PATCH" };
+	static const char *const kinds[] = { "documents", "dossiers", "certified-copies", "audit-batches",
+					     "queue-stats" };
 	struct sim_route route;
 	struct sim_err err;
 	struct sim_blob_ref refs[SIM_BLOB_REFS_MAX];
@@ -35,9 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	str[len] = '\0';
 
 	switch (sel % 8) {
-	case 0:
-		sim_route_parse(methods[(sel >> 3) % 4], str, &route);
-		break;
+	case 0: sim_route_parse(methods[(sel >> 3) % 4], str, &route); break;
 	case 1:
 		sim_idem_key_check(str);
 		sim_upload_id_check(str);
@@ -47,26 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strlen(str) >= 64)
 			sim_hex64_check(str);
 		break;
-	case 2:
-		sim_parse_u64(str, UINT64_MAX >> (sel >> 3), &u);
-		break;
+	case 2: sim_parse_u64(str, UINT64_MAX >> (sel >> 3), &u); break;
 	case 3:
 		sim_form_get(body, len, "grant_type", out, (size_t)(sel >> 3) + 1);
 		sim_form_get(body, len, "client_id", out, sizeof(out));
 		sim_form_get(body, len, "client_secret", out, sizeof(out));
 		break;
-	case 4:
-		sim_bearer_parse(str, out, sizeof(out));
-		break;
-	case 5:
-		sim_upload_create_check(body, len, (int64_t)1 << 26, &size64, sha, ctype, &err);
-		break;
-	case 6:
-		sim_submission_check(kinds[(sel >> 3) % 5], body, len, refs, &nrefs, dossier, &err);
-		break;
-	case 7:
-		sim_status_set_check(body, len, status, text, &err);
-		break;
+	case 4: sim_bearer_parse(str, out, sizeof(out)); break;
+	case 5: sim_upload_create_check(body, len, (int64_t)1 << 26, &size64, sha, ctype, &err); break;
+	case 6: sim_submission_check(kinds[(sel >> 3) % 5], body, len, refs, &nrefs, dossier, &err); break;
+	case 7: sim_status_set_check(body, len, status, text, &err); break;
 	}
 	free(str);
 	return 0;

@@ -18,16 +18,16 @@
 #include "gateway/log.h"
 #include "store/fsutil.h"
 
-#define MEMORY_LIMIT (64 * 1024)  /* per connection: request line, headers, read buffer */
+#define MEMORY_LIMIT (64 * 1024) /* per connection: request line, headers, read buffer */
 #define PEM_MAX (256 * 1024)
 
 /* One request in flight. */
 struct req {
 	struct sim_route route;
-	int lgsp;                     /* under /lgsp/v1: faults and auth apply */
+	int lgsp; /* under /lgsp/v1: faults and auth apply */
 	enum fault fault;
-	int64_t reset_after;          /* cut the connection after this many body bytes, or -1 */
-	int have_early;               /* answer decided before the body */
+	int64_t reset_after; /* cut the connection after this many body bytes, or -1 */
+	int have_early; /* answer decided before the body */
 	struct reply early;
 	char client[SIM_CLIENT_ID_MAX];
 	char key[SIM_KEY_MAX + 1];
@@ -58,8 +58,7 @@ void reply_json(struct reply *rp, unsigned status, json_t *body)
 		rp->status = 500;
 }
 
-void reply_error(struct reply *rp, unsigned status, const char *code, const char *field,
-                 const char *reason)
+void reply_error(struct reply *rp, unsigned status, const char *code, const char *field, const char *reason)
 {
 	json_t *o = json_pack("{s:s, s:s}", "error", code, "reason", reason ? reason : "");
 	if (o && field && *field)
@@ -96,8 +95,7 @@ static const char *header(struct MHD_Connection *c, const char *name)
 /* 1 when the connection presented a client certificate that chains to --tls-client-ca. */
 static int client_cert_ok(struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	unsigned status = 0, n = 0;
 	if (!ci || !ci->tls_session)
 		return 0;
@@ -119,8 +117,7 @@ static void early(struct req *q)
 }
 
 /* Everything that can be decided from the request line and headers. */
-static void begin(struct sim *s, struct MHD_Connection *c, const char *url, const char *method,
-                  struct req *q)
+static void begin(struct sim *s, struct MHD_Connection *c, const char *url, const char *method, struct req *q)
 {
 	struct reply *rp = &q->early;
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -134,7 +131,8 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 	if (q->lgsp) {
 		count(s, "requests");
 		if (s->o.latency_ms) {
-			struct timespec ts = {s->o.latency_ms / 1000, (long)(s->o.latency_ms % 1000) * 1000000L};
+			struct timespec ts = { s->o.latency_ms / 1000,
+					       (long)(s->o.latency_ms % 1000) * 1000000L };
 			nanosleep(&ts, NULL);
 			count(s, "fault_delayed");
 		}
@@ -143,7 +141,7 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 		uint64_t pick = faults_below(s, 3);
 		/* A reset cuts the request body (no effect) or, after the effect, the answer. */
 		int in_request = s->o.reset_at == RESET_AT_REQUEST ||
-		                 (s->o.reset_at == RESET_AT_ANY && faults_below(s, 2) == 0);
+		    (s->o.reset_at == RESET_AT_ANY && faults_below(s, 2) == 0);
 		if (q->fault == FAULT_RESET && in_request && q->route.has_body && has_cl && clen >= 2 &&
 		    r == 0)
 			q->reset_after = 1 + (int64_t)faults_below(s, clen - 1);
@@ -151,7 +149,7 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%u", s->o.retry_after);
 		if (q->fault == FAULT_5XX) {
-			static const unsigned codes[] = {500, 502, 503};
+			static const unsigned codes[] = { 500, 502, 503 };
 			count(s, "fault_http_5xx");
 			reply_error(rp, codes[pick], "injected_fault", "", "simulated server failure");
 			if (codes[pick] == 503)
@@ -160,7 +158,8 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 		}
 		if (q->fault == FAULT_429) {
 			count(s, "fault_http_429");
-			reply_error(rp, 429, "rate_limited", "", "too many requests; wait Retry-After seconds");
+			reply_error(rp, 429, "rate_limited", "",
+				    "too many requests; wait Retry-After seconds");
 			reply_header(rp, "Retry-After", ra);
 			return early(q);
 		}
@@ -175,7 +174,7 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 	}
 	if (q->lgsp && s->o.tls_client_ca && !client_cert_ok(c)) {
 		reply_error(rp, 403, "client_certificate_required", "",
-		            "a client certificate issued by the platform's CA is required");
+			    "a client certificate issued by the platform's CA is required");
 		return early(q);
 	}
 	if (q->lgsp && q->route.kind != ROUTE_TOKEN && q->route.kind != ROUTE_PING &&
@@ -185,19 +184,19 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 		const char *k = header(c, "Idempotency-Key");
 		if (!k) {
 			reply_error(rp, 400, "missing_idempotency_key", "Idempotency-Key",
-			            "this request needs an Idempotency-Key header");
+				    "this request needs an Idempotency-Key header");
 			return early(q);
 		}
 		if (sim_idem_key_check(k) < 0) {
 			reply_error(rp, 400, "invalid_idempotency_key", "Idempotency-Key",
-			            "Idempotency-Key must be 8 to 128 of A-Z a-z 0-9 . _ : ~ -");
+				    "Idempotency-Key must be 8 to 128 of A-Z a-z 0-9 . _ : ~ -");
 			return early(q);
 		}
 		snprintf(q->key, sizeof(q->key), "%s", k);
 	}
 	if (q->route.kind == ROUTE_UPLOAD_PATCH) {
 		if (upload_write_begin(s, q->client, q->route.arg, header(c, "Upload-Offset"), cl,
-		                       header(c, MHD_HTTP_HEADER_CONTENT_TYPE), &q->w, rp) < 0)
+				       header(c, MHD_HTTP_HEADER_CONTENT_TYPE), &q->w, rp) < 0)
 			return early(q);
 		return;
 	}
@@ -208,13 +207,14 @@ static void begin(struct sim *s, struct MHD_Connection *c, const char *url, cons
 		q->body_max = SIM_FORM_MAX;
 		if (!ctype_is(ct, "application/x-www-form-urlencoded")) {
 			reply_error(rp, 415, "unsupported_media_type", "Content-Type",
-			            "send application/x-www-form-urlencoded");
+				    "send application/x-www-form-urlencoded");
 			return early(q);
 		}
 	} else {
 		q->body_max = s->o.json_max;
 		if (!ctype_is(ct, "application/json")) {
-			reply_error(rp, 415, "unsupported_media_type", "Content-Type", "send application/json");
+			reply_error(rp, 415, "unsupported_media_type", "Content-Type",
+				    "send application/json");
 			return early(q);
 		}
 	}
@@ -276,36 +276,22 @@ static void dispatch(struct sim *s, struct MHD_Connection *c, struct req *q, str
 		sim_now_iso(when);
 		reply_json(rp, 200, json_pack("{s:b, s:s}", "ok", 1, "time", when));
 		break;
-	case ROUTE_UPLOAD_CREATE:
-		upload_create(s, q->client, q->key, b, q->body_len, rp);
-		break;
-	case ROUTE_UPLOAD_PATCH:
-		upload_write_end(s, &q->w, rp);
-		break;
-	case ROUTE_UPLOAD_QUERY:
-		upload_query(s, q->client, q->route.arg, rp);
-		break;
-	case ROUTE_UPLOAD_FINISH:
-		upload_finish(s, q->client, q->route.arg, rp);
-		break;
-	case ROUTE_SUBMIT:
-		submit_handle(s, q->client, q->route.arg, q->key, b, q->body_len, rp);
-		break;
+	case ROUTE_UPLOAD_CREATE: upload_create(s, q->client, q->key, b, q->body_len, rp); break;
+	case ROUTE_UPLOAD_PATCH: upload_write_end(s, &q->w, rp); break;
+	case ROUTE_UPLOAD_QUERY: upload_query(s, q->client, q->route.arg, rp); break;
+	case ROUTE_UPLOAD_FINISH: upload_finish(s, q->client, q->route.arg, rp); break;
+	case ROUTE_SUBMIT: submit_handle(s, q->client, q->route.arg, q->key, b, q->body_len, rp); break;
 	case ROUTE_STATUS_PULL:
 		status_pull(s, q->client, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"),
-		            MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"), rp);
+			    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"), rp);
 		break;
-	case ROUTE_STATUS_ONE:
-		status_one(s, q->client, q->route.arg, rp);
-		break;
+	case ROUTE_STATUS_ONE: status_one(s, q->client, q->route.arg, rp); break;
 	case ROUTE_SIM_STATS:
 		pthread_mutex_lock(&s->lock);
 		reply_json(rp, 200, simdb_stats(s));
 		pthread_mutex_unlock(&s->lock);
 		break;
-	case ROUTE_SIM_SET_STATUS:
-		status_set(s, q->route.arg, b, q->body_len, rp);
-		break;
+	case ROUTE_SIM_SET_STATUS: status_set(s, q->route.arg, b, q->body_len, rp); break;
 	}
 }
 
@@ -328,8 +314,8 @@ static void cut_free(void *cls)
 	free(k);
 }
 
-static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *c, struct req *q,
-                                  struct reply *rp, const char *method)
+static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *c, struct req *q, struct reply *rp,
+				  const char *method)
 {
 	struct MHD_Response *resp;
 	char *text = NULL;
@@ -362,8 +348,7 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *c, struc
 		}
 	} else {
 		resp = MHD_create_response_from_buffer(len, text ? text : (char *)"",
-		                                       text ? MHD_RESPMEM_MUST_FREE
-		                                            : MHD_RESPMEM_PERSISTENT);
+						       text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 		if (!resp) {
 			free(text);
 			return MHD_NO;
@@ -371,7 +356,7 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *c, struc
 	}
 	if (len)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-		                        "application/json; charset=utf-8");
+					"application/json; charset=utf-8");
 	for (int i = 0; i < rp->nhdrs; i++)
 		MHD_add_response_header(resp, rp->hname[i], rp->hval[i]);
 	ret = MHD_queue_response(c, rp->status ? rp->status : 500, resp);
@@ -379,10 +364,9 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *c, struc
 	return ret;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
 {
 	struct sim *s = cls;
 	struct req *q = *con_cls;
@@ -432,7 +416,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct sim *s = cls;
 	struct req *q = *con_cls;
@@ -461,8 +445,7 @@ int http_start(struct sim *s, struct MHD_Daemon **ret)
 	struct MHD_OptionItem ops[16];
 	struct sockaddr_in sa4;
 	struct sockaddr_in6 sa6;
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                 MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	int n = 0;
 
 	memset(&sa4, 0, sizeof(sa4));
@@ -470,12 +453,12 @@ int http_start(struct sim *s, struct MHD_Daemon **ret)
 	if (inet_pton(AF_INET, s->o.listen, &sa4.sin_addr) == 1) {
 		sa4.sin_family = AF_INET;
 		sa4.sin_port = htons((uint16_t)s->o.port);
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &sa4};
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &sa4 };
 	} else if (inet_pton(AF_INET6, s->o.listen, &sa6.sin6_addr) == 1) {
 		sa6.sin6_family = AF_INET6;
 		sa6.sin6_port = htons((uint16_t)s->o.port);
 		flags |= MHD_USE_IPv6;
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &sa6};
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &sa6 };
 	} else {
 		log_error("--listen %s is not a numeric IPv4 or IPv6 address", s->o.listen);
 		return -EINVAL;
@@ -486,22 +469,20 @@ int http_start(struct sim *s, struct MHD_Daemon **ret)
 		    (s->o.tls_client_ca && read_pem(s->o.tls_client_ca, &pem.trust, NULL) < 0))
 			return -EINVAL;
 		flags |= MHD_USE_TLS;
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, pem.key};
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, pem.cert};
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, pem.key };
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, pem.cert };
 		if (pem.trust)
-			ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, pem.trust};
+			ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, pem.trust };
 	}
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, s->o.max_conns, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, s->o.conn_timeout, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, s->o.max_conns, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, s->o.conn_timeout, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
-	*ret = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, ops,
-	                        MHD_OPTION_END);
+	*ret = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!*ret) {
-		log_error("cannot listen on %s port %u (in use, or bad TLS files?)", s->o.listen,
-		          s->o.port);
+		log_error("cannot listen on %s port %u (in use, or bad TLS files?)", s->o.listen, s->o.port);
 		return -EADDRINUSE;
 	}
 	return 0;

@@ -13,88 +13,102 @@
 #include "store/fsutil.h"
 
 static const char usage[] =
-	"Usage: motcua-lgsp-sim --data DIR [OPTIONS]\n"
-	"\n"
-	"Simulates the city's LGSP (data-sharing platform) as described in docs/lgsp.md:\n"
-	"OAuth2 client-credentials tokens, resumable blob uploads, idempotent submissions with\n"
-	"receipts, dossier status pull.  All state (tokens, uploads, blobs, receipts, keys, counters)\n"
-	"lives in DIR, so a restart keeps it.  GET /_sim/stats returns the counters as JSON.\n"
-	"\n"
-	"Service:\n"
-	"  -d, --data DIR           state directory (created if missing)           [required]\n"
-	"  -l, --listen ADDR        numeric IPv4/IPv6 address to listen on         [127.0.0.1]\n"
-	"  -p, --port N             TCP port; 0 picks a free one                   [8480]\n"
-	"      --port-file FILE     write the bound port number to FILE once listening\n"
-	"  -c, --client ID:SECRET   accept this OAuth2 client (repeatable, up to 16)\n"
-	"                           [motcua:motcua-secret when none is given]\n"
-	"      --token-ttl SEC      lifetime of issued access tokens               [3600]\n"
-	"      --chunk-max BYTES    largest upload chunk accepted (<= 16 MiB)      [1048576]\n"
-	"      --blob-max BYTES     largest blob accepted                          [67108864]\n"
-	"      --json-max BYTES     largest JSON body accepted (<= 4 MiB)          [262144]\n"
-	"      --max-connections N  concurrent connections                        [64]\n"
-	"      --conn-timeout SEC   close a connection idle this long              [60]\n"
-	"TLS:\n"
-	"      --tls-cert FILE      serve HTTPS with this PEM certificate (chain)\n"
-	"      --tls-key FILE       ... and this PEM private key\n"
-	"      --tls-client-ca FILE require a client certificate issued by this CA (mutual TLS)\n"
-	"Faults (applied to /lgsp/v1/ requests only; rates are probabilities 0..1, sum <= 1):\n"
-	"      --fail-5xx RATE      answer 500/502/503 without doing anything      [0]\n"
-	"      --fail-429 RATE      answer 429 with Retry-After                    [0]\n"
-	"      --fail-reset RATE    cut the connection in the middle of the request body\n"
-	"                           (when there is one) or of the response body    [0]\n"
-	"      --reset-at WHERE     where a reset cuts: request (body, before any effect),\n"
-	"                           response (after the effect: the lost answer) or any [any]\n"
-	"                           (requests without a body are always cut in the answer)\n"
-	"      --retry-after SEC    Retry-After sent with 429 and 503              [1]\n"
-	"      --latency-ms MS      delay every request by MS                      [0]\n"
-	"      --seed N             seed of the fault generator (same seed and same request\n"
-	"                           sequence -> same faults)                       [1]\n"
-	"Other:\n"
-	"  -v, --log-level LEVEL    error, warn, info or debug                     [info]\n"
-	"  -h, --help               this text\n"
-	"  -V, --version            print the version\n"
-	"\n"
-	"SIGTERM or SIGINT stops it cleanly (in-flight requests finish, the database is closed).\n";
+    "Usage: motcua-lgsp-sim --data DIR [OPTIONS]\n"
+    "\n"
+    "Simulates the city's LGSP (data-sharing platform) as described in docs/lgsp.md:\n"
+    "OAuth2 client-credentials tokens, resumable blob uploads, idempotent submissions with\n"
+    "receipts, dossier status pull.  All state (tokens, uploads, blobs, receipts, keys, counters)\n"
+    "lives in DIR, so a restart keeps it.  GET /_sim/stats returns the counters as JSON.\n"
+    "\n"
+    "Service:\n"
+    "  -d, --data DIR           state directory (created if missing)           [required]\n"
+    "  -l, --listen ADDR        numeric IPv4/IPv6 address to listen on         [127.0.0.1]\n"
+    "  -p, --port N             TCP port; 0 picks a free one                   [8480]\n"
+    "      --port-file FILE     write the bound port number to FILE once listening\n"
+    "  -c, --client ID:SECRET   accept this OAuth2 client (repeatable, up to 16)\n"
+    "                           [motcua:motcua-secret when none is given]\n"
+    "      --token-ttl SEC      lifetime of issued access tokens               [3600]\n"
+    "      --chunk-max BYTES    largest upload chunk accepted (<= 16 MiB)      [1048576]\n"
+    "      --blob-max BYTES     largest blob accepted                          [67108864]\n"
+    "      --json-max BYTES     largest JSON body accepted (<= 4 MiB)          [262144]\n"
+    "      --max-connections N  concurrent connections                        [64]\n"
+    "      --conn-timeout SEC   close a connection idle this long              [60]\n"
+    "TLS:\n"
+    "      --tls-cert FILE      serve HTTPS with this PEM certificate (chain)\n"
+    "      --tls-key FILE       ... and this PEM private key\n"
+    "      --tls-client-ca FILE require a client certificate issued by this CA (mutual TLS)\n"
+    "Faults (applied to /lgsp/v1/ requests only; rates are probabilities 0..1, sum <= 1):\n"
+    "      --fail-5xx RATE      answer 500/502/503 without doing anything      [0]\n"
+    "      --fail-429 RATE      answer 429 with Retry-After                    [0]\n"
+    "      --fail-reset RATE    cut the connection in the middle of the request body\n"
+    "                           (when there is one) or of the response body    [0]\n"
+    "      --reset-at WHERE     where a reset cuts: request (body, before any effect),\n"
+    "                           response (after the effect: the lost answer) or any [any]\n"
+    "                           (requests without a body are always cut in the answer)\n"
+    "      --retry-after SEC    Retry-After sent with 429 and 503              [1]\n"
+    "      --latency-ms MS      delay every request by MS                      [0]\n"
+    "      --seed N             seed of the fault generator (same seed and same request\n"
+    "                           sequence -> same faults)                       [1]\n"
+    "Other:\n"
+    "  -v, --log-level LEVEL    error, warn, info or debug                     [info]\n"
+    "  -h, --help               this text\n"
+    "  -V, --version            print the version\n"
+    "\n"
+    "SIGTERM or SIGINT stops it cleanly (in-flight requests finish, the database is closed).\n";
 
 enum {
-	OPT_PORT_FILE = 256, OPT_TOKEN_TTL, OPT_CHUNK_MAX, OPT_BLOB_MAX, OPT_JSON_MAX, OPT_MAX_CONNS,
-	OPT_CONN_TIMEOUT, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_5XX, OPT_429, OPT_RESET,
-	OPT_RETRY_AFTER, OPT_LATENCY, OPT_SEED, OPT_RESET_AT,
+	OPT_PORT_FILE = 256,
+	OPT_TOKEN_TTL,
+	OPT_CHUNK_MAX,
+	OPT_BLOB_MAX,
+	OPT_JSON_MAX,
+	OPT_MAX_CONNS,
+	OPT_CONN_TIMEOUT,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CA,
+	OPT_5XX,
+	OPT_429,
+	OPT_RESET,
+	OPT_RETRY_AFTER,
+	OPT_LATENCY,
+	OPT_SEED,
+	OPT_RESET_AT,
 };
 
 static const struct option longopts[] = {
-	{"data", required_argument, NULL, 'd'},
-	{"listen", required_argument, NULL, 'l'},
-	{"port", required_argument, NULL, 'p'},
-	{"port-file", required_argument, NULL, OPT_PORT_FILE},
-	{"client", required_argument, NULL, 'c'},
-	{"token-ttl", required_argument, NULL, OPT_TOKEN_TTL},
-	{"chunk-max", required_argument, NULL, OPT_CHUNK_MAX},
-	{"blob-max", required_argument, NULL, OPT_BLOB_MAX},
-	{"json-max", required_argument, NULL, OPT_JSON_MAX},
-	{"max-connections", required_argument, NULL, OPT_MAX_CONNS},
-	{"conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT},
-	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
-	{"tls-client-ca", required_argument, NULL, OPT_TLS_CA},
-	{"fail-5xx", required_argument, NULL, OPT_5XX},
-	{"fail-429", required_argument, NULL, OPT_429},
-	{"fail-reset", required_argument, NULL, OPT_RESET},
-	{"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
-	{"reset-at", required_argument, NULL, OPT_RESET_AT},
-	{"latency-ms", required_argument, NULL, OPT_LATENCY},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"log-level", required_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	{ "data", required_argument, NULL, 'd' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "client", required_argument, NULL, 'c' },
+	{ "token-ttl", required_argument, NULL, OPT_TOKEN_TTL },
+	{ "chunk-max", required_argument, NULL, OPT_CHUNK_MAX },
+	{ "blob-max", required_argument, NULL, OPT_BLOB_MAX },
+	{ "json-max", required_argument, NULL, OPT_JSON_MAX },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-client-ca", required_argument, NULL, OPT_TLS_CA },
+	{ "fail-5xx", required_argument, NULL, OPT_5XX },
+	{ "fail-429", required_argument, NULL, OPT_429 },
+	{ "fail-reset", required_argument, NULL, OPT_RESET },
+	{ "retry-after", required_argument, NULL, OPT_RETRY_AFTER },
+	{ "reset-at", required_argument, NULL, OPT_RESET_AT },
+	{ "latency-ms", required_argument, NULL, OPT_LATENCY },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "log-level", required_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static int num(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	if (sim_parse_u64(arg, max, ret) < 0 || *ret < min) {
 		log_error("--%s: expected a whole number from %llu to %llu, got \"%s\"", opt,
-		          (unsigned long long)min, (unsigned long long)max, arg);
+			  (unsigned long long)min, (unsigned long long)max, arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -120,7 +134,8 @@ static int add_client(struct sim_opts *o, const char *arg)
 	if (o->nclients >= SIM_CLIENTS_MAX || !colon || idlen == 0 || idlen >= SIM_CLIENT_ID_MAX ||
 	    strlen(colon + 1) == 0 || strlen(colon + 1) >= SIM_SECRET_MAX) {
 		log_error("--client: expected ID:SECRET (id < %d bytes, secret < %d bytes, at most %d "
-		          "clients)", SIM_CLIENT_ID_MAX, SIM_SECRET_MAX, SIM_CLIENTS_MAX);
+			  "clients)",
+			  SIM_CLIENT_ID_MAX, SIM_SECRET_MAX, SIM_CLIENTS_MAX);
 		return -EINVAL;
 	}
 	struct sim_client *c = &o->clients[o->nclients++];
@@ -149,15 +164,36 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		switch (ch) {
 		case 'd': o->data_dir = optarg; break;
 		case 'l': o->listen = optarg; break;
-		case 'p': r = num("port", optarg, 0, 65535, &v); o->port = (unsigned)v; break;
+		case 'p':
+			r = num("port", optarg, 0, 65535, &v);
+			o->port = (unsigned)v;
+			break;
 		case OPT_PORT_FILE: o->port_file = optarg; break;
 		case 'c': r = add_client(o, optarg); break;
-		case OPT_TOKEN_TTL: r = num("token-ttl", optarg, 1, 86400 * 30, &v); o->token_ttl = (long)v; break;
-		case OPT_CHUNK_MAX: r = num("chunk-max", optarg, 1024, SIM_CHUNK_LIMIT, &v); o->chunk_max = (size_t)v; break;
-		case OPT_BLOB_MAX: r = num("blob-max", optarg, 1, (uint64_t)1 << 40, &v); o->blob_max = (int64_t)v; break;
-		case OPT_JSON_MAX: r = num("json-max", optarg, 1024, SIM_JSON_LIMIT, &v); o->json_max = (size_t)v; break;
-		case OPT_MAX_CONNS: r = num("max-connections", optarg, 1, 1024, &v); o->max_conns = (unsigned)v; break;
-		case OPT_CONN_TIMEOUT: r = num("conn-timeout", optarg, 1, 3600, &v); o->conn_timeout = (unsigned)v; break;
+		case OPT_TOKEN_TTL:
+			r = num("token-ttl", optarg, 1, 86400 * 30, &v);
+			o->token_ttl = (long)v;
+			break;
+		case OPT_CHUNK_MAX:
+			r = num("chunk-max", optarg, 1024, SIM_CHUNK_LIMIT, &v);
+			o->chunk_max = (size_t)v;
+			break;
+		case OPT_BLOB_MAX:
+			r = num("blob-max", optarg, 1, (uint64_t)1 << 40, &v);
+			o->blob_max = (int64_t)v;
+			break;
+		case OPT_JSON_MAX:
+			r = num("json-max", optarg, 1024, SIM_JSON_LIMIT, &v);
+			o->json_max = (size_t)v;
+			break;
+		case OPT_MAX_CONNS:
+			r = num("max-connections", optarg, 1, 1024, &v);
+			o->max_conns = (unsigned)v;
+			break;
+		case OPT_CONN_TIMEOUT:
+			r = num("conn-timeout", optarg, 1, 3600, &v);
+			o->conn_timeout = (unsigned)v;
+			break;
 		case OPT_TLS_CERT: o->tls_cert = optarg; break;
 		case OPT_TLS_KEY: o->tls_key = optarg; break;
 		case OPT_TLS_CA: o->tls_client_ca = optarg; break;
@@ -176,9 +212,18 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 				r = -EINVAL;
 			}
 			break;
-		case OPT_RETRY_AFTER: r = num("retry-after", optarg, 0, 86400, &v); o->retry_after = (unsigned)v; break;
-		case OPT_LATENCY: r = num("latency-ms", optarg, 0, 600000, &v); o->latency_ms = (unsigned)v; break;
-		case OPT_SEED: r = num("seed", optarg, 0, UINT64_MAX, &v); o->seed = v; break;
+		case OPT_RETRY_AFTER:
+			r = num("retry-after", optarg, 0, 86400, &v);
+			o->retry_after = (unsigned)v;
+			break;
+		case OPT_LATENCY:
+			r = num("latency-ms", optarg, 0, 600000, &v);
+			o->latency_ms = (unsigned)v;
+			break;
+		case OPT_SEED:
+			r = num("seed", optarg, 0, UINT64_MAX, &v);
+			o->seed = v;
+			break;
 		case 'v':
 			if (log_level_parse(optarg) < 0) {
 				log_error("--log-level: expected error, warn, info or debug");
@@ -257,11 +302,11 @@ int main(int argc, char **argv)
 		}
 	}
 	log_info("listening on %s port %u (%s%s), data in %s, seed %llu", s.o.listen, port,
-	         s.o.tls_cert ? "https" : "http", s.o.tls_client_ca ? ", client certificates required" : "",
-	         s.o.data_dir, (unsigned long long)s.o.seed);
+		 s.o.tls_cert ? "https" : "http", s.o.tls_client_ca ? ", client certificates required" : "",
+		 s.o.data_dir, (unsigned long long)s.o.seed);
 	if (s.o.p_5xx > 0 || s.o.p_429 > 0 || s.o.p_reset > 0 || s.o.latency_ms)
 		log_info("faults: 5xx %.3f, 429 %.3f, reset %.3f, latency %u ms", s.o.p_5xx, s.o.p_429,
-		         s.o.p_reset, s.o.latency_ms);
+			 s.o.p_reset, s.o.latency_ms);
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_info("signal %d: stopping", sig);

@@ -8,13 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const kinds[] = {"documents", "dossiers", "certified-copies", "audit-batches",
-                                    "queue-stats"};
-static const char *const statuses[] = {"received", "processing", "supplement_requested",
-                                       "approved", "refused", "returned"};
+static const char *const kinds[] = { "documents", "dossiers", "certified-copies", "audit-batches",
+				     "queue-stats" };
+static const char *const statuses[] = { "received", "processing", "supplement_requested",
+					"approved", "refused",    "returned" };
 
-static int set_err(struct sim_err *err, int status, const char *code, const char *field,
-                   const char *reason)
+static int set_err(struct sim_err *err, int status, const char *code, const char *field, const char *reason)
 {
 	err->status = status;
 	snprintf(err->code, sizeof(err->code), "%s", code);
@@ -312,8 +311,7 @@ static json_t *load_object(const char *body, size_t len, struct sim_err *err)
 }
 
 /* Fetches a string member of 1..max bytes; fills err naming the field when missing or bad. */
-static const char *get_str(json_t *o, const char *name, size_t max, int required,
-                           struct sim_err *err)
+static const char *get_str(json_t *o, const char *name, size_t max, int required, struct sim_err *err)
 {
 	json_t *v = json_object_get(o, name);
 	char why[160];
@@ -333,8 +331,7 @@ static const char *get_str(json_t *o, const char *name, size_t max, int required
 	return json_string_value(v);
 }
 
-static int get_int(json_t *o, const char *name, int64_t min, int64_t max, int64_t *ret,
-                   struct sim_err *err)
+static int get_int(json_t *o, const char *name, int64_t min, int64_t max, int64_t *ret, struct sim_err *err)
 {
 	json_t *v = json_object_get(o, name);
 	char why[160];
@@ -344,7 +341,7 @@ static int get_int(json_t *o, const char *name, int64_t min, int64_t max, int64_
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
 		snprintf(why, sizeof(why), "field %s must be an integer from %lld to %lld", name,
-		         (long long)min, (long long)max);
+			 (long long)min, (long long)max);
 		return set_err(err, 422, "invalid_field", name, why);
 	}
 	*ret = json_integer_value(v);
@@ -366,7 +363,7 @@ static int get_hex64(json_t *o, const char *name, char out[65], struct sim_err *
 }
 
 int sim_upload_create_check(const char *body, size_t len, int64_t blob_max, int64_t *ret_size,
-                            char ret_sha[65], char ret_ctype[SIM_CTYPE_MAX], struct sim_err *err)
+			    char ret_sha[65], char ret_ctype[SIM_CTYPE_MAX], struct sim_err *err)
 {
 	char sha[65];
 	int64_t size;
@@ -391,8 +388,7 @@ out:
 }
 
 /* Checks "blobs": [{"sha256", "size", "role"}] and copies the references out. */
-static int check_blobs(json_t *o, int min, struct sim_blob_ref *refs, int *ret_n,
-                       struct sim_err *err)
+static int check_blobs(json_t *o, int min, struct sim_blob_ref *refs, int *ret_n, struct sim_err *err)
 {
 	json_t *a = json_object_get(o, "blobs");
 	char field[64], why[160];
@@ -407,7 +403,7 @@ static int check_blobs(json_t *o, int min, struct sim_blob_ref *refs, int *ret_n
 	n = json_is_array(a) ? json_array_size(a) : 0;
 	if (!json_is_array(a) || n > SIM_BLOB_REFS_MAX || n < (size_t)min) {
 		snprintf(why, sizeof(why), "field blobs must be an array of %d to %d references", min,
-		         SIM_BLOB_REFS_MAX);
+			 SIM_BLOB_REFS_MAX);
 		return set_err(err, 422, "invalid_field", "blobs", why);
 	}
 	for (i = 0; i < n; i++) {
@@ -415,7 +411,8 @@ static int check_blobs(json_t *o, int min, struct sim_blob_ref *refs, int *ret_n
 		struct sim_err sub;
 		snprintf(field, sizeof(field), "blobs[%zu]", i);
 		if (!json_is_object(b))
-			return set_err(err, 422, "invalid_field", field, "a blob reference must be an object");
+			return set_err(err, 422, "invalid_field", field,
+				       "a blob reference must be an object");
 		if (get_hex64(b, "sha256", refs[i].sha256, &sub) < 0 ||
 		    get_int(b, "size", 1, INT64_MAX, &refs[i].size, &sub) < 0 ||
 		    !get_str(b, "role", 32, 1, &sub)) {
@@ -429,8 +426,8 @@ static int check_blobs(json_t *o, int min, struct sim_blob_ref *refs, int *ret_n
 }
 
 int sim_submission_check(const char *kind, const char *body, size_t len,
-                         struct sim_blob_ref refs[SIM_BLOB_REFS_MAX], int *ret_nrefs,
-                         char ret_dossier[SIM_ID_MAX], struct sim_err *err)
+			 struct sim_blob_ref refs[SIM_BLOB_REFS_MAX], int *ret_nrefs,
+			 char ret_dossier[SIM_ID_MAX], struct sim_err *err)
 {
 	int r = -EINVAL, nrefs = 0;
 	int64_t a, b;
@@ -460,7 +457,7 @@ int sim_submission_check(const char *kind, const char *body, size_t len,
 			goto out;
 		if (sim_dossier_code_check(s) < 0) {
 			set_err(err, 422, "invalid_field", "dossier_code",
-			        "dossier_code must be 1 to 64 of A-Z a-z 0-9 . -");
+				"dossier_code must be 1 to 64 of A-Z a-z 0-9 . -");
 			goto out;
 		}
 		snprintf(ret_dossier, SIM_ID_MAX, "%s", s);
@@ -478,7 +475,8 @@ int sim_submission_check(const char *kind, const char *body, size_t len,
 		    get_hex64(o, "last_hash", sha, err) < 0 || check_blobs(o, 0, refs, &nrefs, err) < 0)
 			goto out;
 		if (b < a) {
-			set_err(err, 422, "invalid_field", "last_seq", "last_seq must not be below first_seq");
+			set_err(err, 422, "invalid_field", "last_seq",
+				"last_seq must not be below first_seq");
 			goto out;
 		}
 	} else if (strcmp(kind, "queue-stats") == 0) {
@@ -500,7 +498,7 @@ out:
 }
 
 int sim_status_set_check(const char *body, size_t len, char ret_status[32], char ret_text[256],
-                         struct sim_err *err)
+			 struct sim_err *err)
 {
 	int r = -EINVAL;
 	json_t *o = load_object(body, len, err);

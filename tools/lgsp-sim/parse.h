@@ -7,31 +7,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_ID_MAX 72           /* longest path argument (upload id, dossier code, kind) + NUL */
-#define SIM_KEY_MIN 8           /* Idempotency-Key length limits */
+#define SIM_ID_MAX 72 /* longest path argument (upload id, dossier code, kind) + NUL */
+#define SIM_KEY_MIN 8 /* Idempotency-Key length limits */
 #define SIM_KEY_MAX 128
-#define SIM_TOKEN_MAX 512       /* longest bearer token accepted */
-#define SIM_BLOB_REFS_MAX 64    /* blobs one submission may reference */
+#define SIM_TOKEN_MAX 512 /* longest bearer token accepted */
+#define SIM_BLOB_REFS_MAX 64 /* blobs one submission may reference */
 #define SIM_CTYPE_MAX 128
 
 enum sim_route_kind {
-	ROUTE_TOKEN = 1,      /* POST /lgsp/v1/oauth/token */
-	ROUTE_PING,           /* GET  /lgsp/v1/ping */
-	ROUTE_UPLOAD_CREATE,  /* POST /lgsp/v1/uploads */
-	ROUTE_UPLOAD_PATCH,   /* PATCH /lgsp/v1/uploads/{id} */
-	ROUTE_UPLOAD_QUERY,   /* HEAD|GET /lgsp/v1/uploads/{id} */
-	ROUTE_UPLOAD_FINISH,  /* POST /lgsp/v1/uploads/{id}/finish */
-	ROUTE_SUBMIT,         /* POST /lgsp/v1/submissions/{kind} */
-	ROUTE_STATUS_PULL,    /* GET  /lgsp/v1/dossiers/status */
-	ROUTE_STATUS_ONE,     /* GET  /lgsp/v1/dossiers/{code}/status */
-	ROUTE_SIM_STATS,      /* GET  /_sim/stats */
+	ROUTE_TOKEN = 1, /* POST /lgsp/v1/oauth/token */
+	ROUTE_PING, /* GET  /lgsp/v1/ping */
+	ROUTE_UPLOAD_CREATE, /* POST /lgsp/v1/uploads */
+	ROUTE_UPLOAD_PATCH, /* PATCH /lgsp/v1/uploads/{id} */
+	ROUTE_UPLOAD_QUERY, /* HEAD|GET /lgsp/v1/uploads/{id} */
+	ROUTE_UPLOAD_FINISH, /* POST /lgsp/v1/uploads/{id}/finish */
+	ROUTE_SUBMIT, /* POST /lgsp/v1/submissions/{kind} */
+	ROUTE_STATUS_PULL, /* GET  /lgsp/v1/dossiers/status */
+	ROUTE_STATUS_ONE, /* GET  /lgsp/v1/dossiers/{code}/status */
+	ROUTE_SIM_STATS, /* GET  /_sim/stats */
 	ROUTE_SIM_SET_STATUS, /* POST /_sim/dossiers/{code}/status */
 };
 
 struct sim_route {
 	enum sim_route_kind kind;
-	int has_body;          /* the route takes a request body */
-	char arg[SIM_ID_MAX];  /* upload id, submission kind or dossier code, validated */
+	int has_body; /* the route takes a request body */
+	char arg[SIM_ID_MAX]; /* upload id, submission kind or dossier code, validated */
 };
 
 /* Maps method and path (no query string) to a route.  Returns 0, -ENOENT for an unknown path,
@@ -63,9 +63,9 @@ int sim_bearer_parse(const char *authz, char *out, size_t outsz);
 
 /* What a failed check reports back to the client: a stable code, the field and a reason. */
 struct sim_err {
-	int status;          /* HTTP status to answer with */
-	char code[40];       /* e.g. "invalid_field" */
-	char field[64];      /* JSON path of the bad field, or "" */
+	int status; /* HTTP status to answer with */
+	char code[40]; /* e.g. "invalid_field" */
+	char field[64]; /* JSON path of the bad field, or "" */
 	char reason[160];
 };
 
@@ -77,18 +77,18 @@ struct sim_blob_ref {
 /* Checks the JSON body of POST /uploads: {"size", "sha256", "content_type"?}.  size must be
  * 1..blob_max.  Returns 0 or -EINVAL with *err filled. */
 int sim_upload_create_check(const char *body, size_t len, int64_t blob_max, int64_t *ret_size,
-                            char ret_sha[65], char ret_ctype[SIM_CTYPE_MAX], struct sim_err *err);
+			    char ret_sha[65], char ret_ctype[SIM_CTYPE_MAX], struct sim_err *err);
 
 /* Checks the JSON body of a submission of the given kind (common envelope plus the kind's
  * required fields) and collects the blobs it references.  Returns 0 or -EINVAL with *err
  * filled.  ret_dossier gets the dossier code for kind "dossiers" (else ""). */
 int sim_submission_check(const char *kind, const char *body, size_t len,
-                         struct sim_blob_ref refs[SIM_BLOB_REFS_MAX], int *ret_nrefs,
-                         char ret_dossier[SIM_ID_MAX], struct sim_err *err);
+			 struct sim_blob_ref refs[SIM_BLOB_REFS_MAX], int *ret_nrefs,
+			 char ret_dossier[SIM_ID_MAX], struct sim_err *err);
 
 /* Checks the body of POST /_sim/dossiers/{code}/status: {"status", "status_text"?}. */
 int sim_status_set_check(const char *body, size_t len, char ret_status[32], char ret_text[256],
-                         struct sim_err *err);
+			 struct sim_err *err);
 
 /* 0 when s is one of the dossier statuses of docs/lgsp.md. */
 int sim_status_check(const char *s);

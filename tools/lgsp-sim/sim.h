@@ -14,9 +14,9 @@
 #define SIM_CLIENTS_MAX 16
 #define SIM_CLIENT_ID_MAX 64
 #define SIM_SECRET_MAX 128
-#define SIM_FORM_MAX 4096            /* token request body */
-#define SIM_CHUNK_LIMIT (16 << 20)   /* hard ceiling for --chunk-max */
-#define SIM_JSON_LIMIT (4 << 20)     /* hard ceiling for --json-max */
+#define SIM_FORM_MAX 4096 /* token request body */
+#define SIM_CHUNK_LIMIT (16 << 20) /* hard ceiling for --chunk-max */
+#define SIM_JSON_LIMIT (4 << 20) /* hard ceiling for --json-max */
 #define SIM_HDRS_MAX 4
 
 struct sim_client {
@@ -26,29 +26,29 @@ struct sim_client {
 
 struct sim_opts {
 	const char *data_dir;
-	const char *listen;          /* numeric IPv4 or IPv6 address */
+	const char *listen; /* numeric IPv4 or IPv6 address */
 	unsigned port;
 	const char *port_file;
 	struct sim_client clients[SIM_CLIENTS_MAX];
 	int nclients;
-	long token_ttl;              /* seconds */
+	long token_ttl; /* seconds */
 	size_t chunk_max;
 	int64_t blob_max;
 	size_t json_max;
 	double p_5xx, p_429, p_reset;
 	enum { RESET_AT_ANY = 0, RESET_AT_REQUEST, RESET_AT_RESPONSE } reset_at;
-	unsigned retry_after;        /* seconds, sent with 429 and 503 */
+	unsigned retry_after; /* seconds, sent with 429 and 503 */
 	unsigned latency_ms;
 	uint64_t seed;
 	const char *tls_cert, *tls_key, *tls_client_ca;
 	unsigned max_conns;
-	unsigned conn_timeout;       /* seconds of inactivity before a connection is closed */
+	unsigned conn_timeout; /* seconds of inactivity before a connection is closed */
 };
 
 struct sim {
 	struct sim_opts o;
 	sqlite3 *db;
-	pthread_mutex_t lock;        /* guards db and rng */
+	pthread_mutex_t lock; /* guards db and rng */
 	uint64_t rng;
 };
 
@@ -63,8 +63,7 @@ struct reply {
 
 /* reply.c-like helpers (http.c) */
 void reply_json(struct reply *rp, unsigned status, json_t *body); /* takes ownership of body */
-void reply_error(struct reply *rp, unsigned status, const char *code, const char *field,
-                 const char *reason);
+void reply_error(struct reply *rp, unsigned status, const char *code, const char *field, const char *reason);
 void reply_err(struct reply *rp, const struct sim_err *err);
 void reply_header(struct reply *rp, const char *name, const char *value);
 
@@ -94,16 +93,15 @@ enum fault faults_pick(struct sim *s);
 uint64_t faults_below(struct sim *s, uint64_t n);
 
 /* token.c */
-void token_issue(struct sim *s, const char *basic_user, const char *basic_pass, const char *body,
-                 size_t len, struct reply *rp);
+void token_issue(struct sim *s, const char *basic_user, const char *basic_pass, const char *body, size_t len,
+		 struct reply *rp);
 /* Checks an Authorization header; on success copies the client id and returns 0; otherwise
  * fills rp with the 401 and returns -EACCES. */
-int token_check(struct sim *s, const char *authz, char client[SIM_CLIENT_ID_MAX],
-                struct reply *rp);
+int token_check(struct sim *s, const char *authz, char client[SIM_CLIENT_ID_MAX], struct reply *rp);
 
 /* upload.c */
-void upload_create(struct sim *s, const char *client, const char *key, const char *body,
-                   size_t len, struct reply *rp);
+void upload_create(struct sim *s, const char *client, const char *key, const char *body, size_t len,
+		   struct reply *rp);
 void upload_query(struct sim *s, const char *client, const char *id, struct reply *rp);
 void upload_finish(struct sim *s, const char *client, const char *id, struct reply *rp);
 
@@ -113,18 +111,17 @@ struct upload_write {
 	char client[SIM_CLIENT_ID_MAX];
 	int fd;
 	uint64_t gen;
-	int64_t start;      /* Upload-Offset of this chunk */
-	int64_t length;     /* Content-Length of this chunk */
-	int64_t got;        /* bytes received so far */
-	int64_t hwm;        /* highest byte offset ever received for this upload */
-	int64_t dup;        /* bytes of this chunk that the server had received before */
+	int64_t start; /* Upload-Offset of this chunk */
+	int64_t length; /* Content-Length of this chunk */
+	int64_t got; /* bytes received so far */
+	int64_t hwm; /* highest byte offset ever received for this upload */
+	int64_t dup; /* bytes of this chunk that the server had received before */
 	int failed;
 };
 /* Checks the PATCH headers against the upload; on success w is ready for data (returns 0),
  * otherwise rp holds the answer (returns -errno). */
 int upload_write_begin(struct sim *s, const char *client, const char *id, const char *offset_hdr,
-                       const char *length_hdr, const char *ctype, struct upload_write *w,
-                       struct reply *rp);
+		       const char *length_hdr, const char *ctype, struct upload_write *w, struct reply *rp);
 /* Writes the next body bytes; -ESTALE when a newer PATCH took the upload over. */
 int upload_write_data(struct sim *s, struct upload_write *w, const char *data, size_t len);
 /* Commits the chunk when it arrived whole and fills rp. */
@@ -133,10 +130,9 @@ void upload_write_end(struct sim *s, struct upload_write *w, struct reply *rp);
 void upload_write_done(struct sim *s, struct upload_write *w);
 
 /* submit.c */
-void submit_handle(struct sim *s, const char *client, const char *kind, const char *key,
-                   const char *body, size_t len, struct reply *rp);
-void status_pull(struct sim *s, const char *client, const char *since, const char *limit,
-                 struct reply *rp);
+void submit_handle(struct sim *s, const char *client, const char *kind, const char *key, const char *body,
+		   size_t len, struct reply *rp);
+void status_pull(struct sim *s, const char *client, const char *since, const char *limit, struct reply *rp);
 void status_one(struct sim *s, const char *client, const char *code, struct reply *rp);
 void status_set(struct sim *s, const char *code, const char *body, size_t len, struct reply *rp);
 

@@ -14,22 +14,22 @@
 #include "store/fsutil.h"
 
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS tokens(token_sha TEXT PRIMARY KEY, client TEXT NOT NULL,"
-	"  expires INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS uploads(id TEXT PRIMARY KEY, client TEXT NOT NULL,"
-	"  idem_key TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-	"  content_type TEXT NOT NULL, offset INTEGER NOT NULL DEFAULT 0,"
-	"  hwm INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, created TEXT NOT NULL,"
-	"  UNIQUE(client, idem_key));"
-	"CREATE TABLE IF NOT EXISTS blobs(sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS submissions(client TEXT NOT NULL, idem_key TEXT NOT NULL,"
-	"  kind TEXT NOT NULL, body_sha256 TEXT NOT NULL, receipt_id TEXT NOT NULL UNIQUE,"
-	"  time TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(client, idem_key));"
-	"CREATE TABLE IF NOT EXISTS dossiers(client TEXT NOT NULL, code TEXT NOT NULL,"
-	"  receipt_id TEXT NOT NULL, status TEXT NOT NULL, status_text TEXT NOT NULL,"
-	"  updated_at TEXT NOT NULL, change_seq INTEGER NOT NULL, PRIMARY KEY(client, code));"
-	"CREATE INDEX IF NOT EXISTS dossiers_seq ON dossiers(client, change_seq);"
-	"CREATE TABLE IF NOT EXISTS stats(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS tokens(token_sha TEXT PRIMARY KEY, client TEXT NOT NULL,"
+    "  expires INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS uploads(id TEXT PRIMARY KEY, client TEXT NOT NULL,"
+    "  idem_key TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL, offset INTEGER NOT NULL DEFAULT 0,"
+    "  hwm INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, created TEXT NOT NULL,"
+    "  UNIQUE(client, idem_key));"
+    "CREATE TABLE IF NOT EXISTS blobs(sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS submissions(client TEXT NOT NULL, idem_key TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, body_sha256 TEXT NOT NULL, receipt_id TEXT NOT NULL UNIQUE,"
+    "  time TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(client, idem_key));"
+    "CREATE TABLE IF NOT EXISTS dossiers(client TEXT NOT NULL, code TEXT NOT NULL,"
+    "  receipt_id TEXT NOT NULL, status TEXT NOT NULL, status_text TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, change_seq INTEGER NOT NULL, PRIMARY KEY(client, code));"
+    "CREATE INDEX IF NOT EXISTS dossiers_seq ON dossiers(client, change_seq);"
+    "CREATE TABLE IF NOT EXISTS stats(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
 int simdb_exec(struct sim *s, const char *sql)
 {
@@ -61,15 +61,14 @@ int simdb_open(struct sim *s)
 	if (r < 0)
 		return r;
 	char sub[4096];
-	if (fs_join(sub, sizeof(sub), s->o.data_dir, "uploads") < 0 ||
-	    fs_mkdir_p(sub, 0700) < 0 ||
+	if (fs_join(sub, sizeof(sub), s->o.data_dir, "uploads") < 0 || fs_mkdir_p(sub, 0700) < 0 ||
 	    fs_join(sub, sizeof(sub), s->o.data_dir, "blobs") < 0 || fs_mkdir_p(sub, 0700) < 0)
 		return -EIO;
 	r = fs_join(path, sizeof(path), s->o.data_dir, "sim.db");
 	if (r < 0)
 		return r;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                                      SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
 		log_error("cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		sqlite3_close(s->db);
 		s->db = NULL;
@@ -93,8 +92,9 @@ void simdb_close(struct sim *s)
 
 void simdb_count(struct sim *s, const char *name, int64_t delta)
 {
-	sqlite3_stmt *st = simdb_prepare(s, "INSERT INTO stats(name, value) VALUES(?1, ?2) "
-	                                    "ON CONFLICT(name) DO UPDATE SET value = value + ?2");
+	sqlite3_stmt *st = simdb_prepare(s,
+					 "INSERT INTO stats(name, value) VALUES(?1, ?2) "
+					 "ON CONFLICT(name) DO UPDATE SET value = value + ?2");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -119,13 +119,16 @@ static int64_t stat_get(struct sim *s, const char *name)
 
 json_t *simdb_stats(struct sim *s)
 {
-	static const char *const top[] = {
-		"requests", "submissions", "unique_items", "duplicates", "key_conflicts",
-		"submissions_rejected", "bytes_received", "bytes_received_more_than_once",
-		"chunks_committed", "uploads_created", "uploads_completed", "uploads_deduplicated",
-		"hash_mismatches", "tokens_issued", "auth_failures", "status_pulls"};
-	static const char *const faults[] = {"http_5xx", "http_429", "reset_request",
-	                                     "reset_response", "delayed"};
+	static const char *const top[] = { "requests",          "submissions",
+					   "unique_items",      "duplicates",
+					   "key_conflicts",     "submissions_rejected",
+					   "bytes_received",    "bytes_received_more_than_once",
+					   "chunks_committed",  "uploads_created",
+					   "uploads_completed", "uploads_deduplicated",
+					   "hash_mismatches",   "tokens_issued",
+					   "auth_failures",     "status_pulls" };
+	static const char *const faults[] = { "http_5xx", "http_429", "reset_request", "reset_response",
+					      "delayed" };
 	json_t *o = json_object(), *f = json_object();
 	char name[64];
 

@@ -11,11 +11,11 @@
 
 #define STATUS_PAGE_MAX 500
 
-static json_t *receipt_json(const char *receipt, const char *when, const char *hash,
-                            const char *key, const char *kind)
+static json_t *receipt_json(const char *receipt, const char *when, const char *hash, const char *key,
+			    const char *kind)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "receipt_id", receipt, "time", when, "hash",
-	                 hash, "idempotency_key", key, "kind", kind);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "receipt_id", receipt, "time", when, "hash", hash,
+			 "idempotency_key", key, "kind", kind);
 }
 
 /* The next value of the dossier change sequence (the status-pull cursor).  Caller holds lock. */
@@ -45,8 +45,8 @@ static int check_refs(struct sim *s, const struct sim_blob_ref *refs, int n, str
 		if (ok <= 0) {
 			snprintf(field, sizeof(field), "blobs[%d].%s", i, ok < 0 ? "size" : "sha256");
 			snprintf(why, sizeof(why), "%s",
-			         ok < 0 ? "the referenced blob has another size"
-			                : "no finished upload holds this blob; upload and finish it first");
+				 ok < 0 ? "the referenced blob has another size"
+					: "no finished upload holds this blob; upload and finish it first");
 			reply_error(rp, 422, "unknown_blob", field, why);
 			return -ENOENT;
 		}
@@ -54,8 +54,8 @@ static int check_refs(struct sim *s, const struct sim_blob_ref *refs, int n, str
 	return 0;
 }
 
-void submit_handle(struct sim *s, const char *client, const char *kind, const char *key,
-                   const char *body, size_t len, struct reply *rp)
+void submit_handle(struct sim *s, const char *client, const char *kind, const char *key, const char *body,
+		   size_t len, struct reply *rp)
 {
 	struct sim_blob_ref refs[SIM_BLOB_REFS_MAX];
 	struct sim_err err;
@@ -65,8 +65,9 @@ void submit_handle(struct sim *s, const char *client, const char *kind, const ch
 
 	sim_sha256_hex(body, len, hash);
 	pthread_mutex_lock(&s->lock);
-	st = simdb_prepare(s, "SELECT kind, body_sha256, receipt_id, time FROM submissions"
-	                      " WHERE client = ?1 AND idem_key = ?2");
+	st = simdb_prepare(s,
+			   "SELECT kind, body_sha256, receipt_id, time FROM submissions"
+			   " WHERE client = ?1 AND idem_key = ?2");
 	if (!st)
 		goto fail;
 	sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
@@ -77,16 +78,17 @@ void submit_handle(struct sim *s, const char *client, const char *kind, const ch
 		if (strcmp(k, kind) == 0 && strcmp(h, hash) == 0) {
 			simdb_count(s, "submissions", 1);
 			simdb_count(s, "duplicates", 1);
-			reply_json(rp, 200, receipt_json((const char *)sqlite3_column_text(st, 2),
-			                                 (const char *)sqlite3_column_text(st, 3), h, key,
-			                                 kind));
+			reply_json(rp, 200,
+				   receipt_json((const char *)sqlite3_column_text(st, 2),
+						(const char *)sqlite3_column_text(st, 3), h, key, kind));
 			reply_header(rp, "Idempotent-Replayed", "true");
 		} else {
 			char why[160];
 			simdb_count(s, "key_conflicts", 1);
 			snprintf(why, sizeof(why),
-			         "this Idempotency-Key was already used for a different %s (receipt %s)",
-			         strcmp(k, kind) == 0 ? "body" : "kind", (const char *)sqlite3_column_text(st, 2));
+				 "this Idempotency-Key was already used for a different %s (receipt %s)",
+				 strcmp(k, kind) == 0 ? "body" : "kind",
+				 (const char *)sqlite3_column_text(st, 2));
 			reply_error(rp, 422, "idempotency_key_reused", "Idempotency-Key", why);
 		}
 		goto out;
@@ -108,8 +110,9 @@ void submit_handle(struct sim *s, const char *client, const char *kind, const ch
 	sim_now_iso(when);
 	if (simdb_exec(s, "BEGIN IMMEDIATE") < 0)
 		goto fail;
-	st = simdb_prepare(s, "INSERT INTO submissions(client, idem_key, kind, body_sha256,"
-	                      " receipt_id, time, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	st = simdb_prepare(s,
+			   "INSERT INTO submissions(client, idem_key, kind, body_sha256,"
+			   " receipt_id, time, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (!st)
 		goto rollback;
 	sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
@@ -124,9 +127,10 @@ void submit_handle(struct sim *s, const char *client, const char *kind, const ch
 	sqlite3_finalize(st);
 	st = NULL;
 	if (dossier[0]) {
-		st = simdb_prepare(s, "INSERT INTO dossiers(client, code, receipt_id, status, status_text,"
-		                      " updated_at, change_seq) VALUES(?1, ?2, ?3, 'received', '', ?4, ?5)"
-		                      " ON CONFLICT(client, code) DO UPDATE SET receipt_id = ?3");
+		st = simdb_prepare(s,
+				   "INSERT INTO dossiers(client, code, receipt_id, status, status_text,"
+				   " updated_at, change_seq) VALUES(?1, ?2, ?3, 'received', '', ?4, ?5)"
+				   " ON CONFLICT(client, code) DO UPDATE SET receipt_id = ?3");
 		if (!st)
 			goto rollback;
 		sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
@@ -155,14 +159,12 @@ out:
 
 static json_t *dossier_json(sqlite3_stmt *st)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "dossier_code", sqlite3_column_text(st, 0),
-	                 "status", sqlite3_column_text(st, 1), "status_text",
-	                 sqlite3_column_text(st, 2), "updated_at", sqlite3_column_text(st, 3),
-	                 "receipt_id", sqlite3_column_text(st, 4));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "dossier_code", sqlite3_column_text(st, 0), "status",
+			 sqlite3_column_text(st, 1), "status_text", sqlite3_column_text(st, 2), "updated_at",
+			 sqlite3_column_text(st, 3), "receipt_id", sqlite3_column_text(st, 4));
 }
 
-void status_pull(struct sim *s, const char *client, const char *since, const char *limit,
-                 struct reply *rp)
+void status_pull(struct sim *s, const char *client, const char *since, const char *limit, struct reply *rp)
 {
 	uint64_t from = 0, lim = 100;
 	int64_t last = 0;
@@ -182,9 +184,10 @@ void status_pull(struct sim *s, const char *client, const char *since, const cha
 	last = (int64_t)from;
 	items = json_array();
 	pthread_mutex_lock(&s->lock);
-	st = simdb_prepare(s, "SELECT code, status, status_text, updated_at, receipt_id, change_seq"
-	                      " FROM dossiers WHERE client = ?1 AND change_seq > ?2"
-	                      " ORDER BY change_seq LIMIT ?3");
+	st = simdb_prepare(s,
+			   "SELECT code, status, status_text, updated_at, receipt_id, change_seq"
+			   " FROM dossiers WHERE client = ?1 AND change_seq > ?2"
+			   " ORDER BY change_seq LIMIT ?3");
 	if (st) {
 		sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)from);
@@ -203,16 +206,17 @@ void status_pull(struct sim *s, const char *client, const char *since, const cha
 	simdb_count(s, "status_pulls", 1);
 	pthread_mutex_unlock(&s->lock);
 	snprintf(cursor, sizeof(cursor), "%lld", (long long)last);
-	reply_json(rp, 200, json_pack("{s:o, s:s, s:b}", "items", items, "next_cursor", cursor,
-	                              "more", more));
+	reply_json(rp, 200,
+		   json_pack("{s:o, s:s, s:b}", "items", items, "next_cursor", cursor, "more", more));
 }
 
 void status_one(struct sim *s, const char *client, const char *code, struct reply *rp)
 {
 	json_t *o = NULL;
 	pthread_mutex_lock(&s->lock);
-	sqlite3_stmt *st = simdb_prepare(s, "SELECT code, status, status_text, updated_at, receipt_id"
-	                                    " FROM dossiers WHERE client = ?1 AND code = ?2");
+	sqlite3_stmt *st = simdb_prepare(s,
+					 "SELECT code, status, status_text, updated_at, receipt_id"
+					 " FROM dossiers WHERE client = ?1 AND code = ?2");
 	if (st) {
 		sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
@@ -239,8 +243,9 @@ void status_set(struct sim *s, const char *code, const char *body, size_t len, s
 	}
 	sim_now_iso(when);
 	pthread_mutex_lock(&s->lock);
-	sqlite3_stmt *st = simdb_prepare(s, "UPDATE dossiers SET status = ?1, status_text = ?2,"
-	                                    " updated_at = ?3, change_seq = ?4 WHERE code = ?5");
+	sqlite3_stmt *st = simdb_prepare(s,
+					 "UPDATE dossiers SET status = ?1, status_text = ?2,"
+					 " updated_at = ?3, change_seq = ?4 WHERE code = ?5");
 	if (st) {
 		sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
@@ -256,6 +261,6 @@ void status_set(struct sim *s, const char *code, const char *body, size_t len, s
 		reply_error(rp, 404, "unknown_dossier", "dossier_code", "no dossier with this code");
 		return;
 	}
-	reply_json(rp, 200, json_pack("{s:s, s:s, s:i}", "dossier_code", code, "status", status,
-	                              "updated", changed));
+	reply_json(rp, 200,
+		   json_pack("{s:s, s:s, s:i}", "dossier_code", code, "status", status, "updated", changed));
 }

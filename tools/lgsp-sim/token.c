@@ -27,8 +27,8 @@ static const struct sim_client *find_client(struct sim *s, const char *id, const
 	return NULL;
 }
 
-void token_issue(struct sim *s, const char *basic_user, const char *basic_pass, const char *body,
-                 size_t len, struct reply *rp)
+void token_issue(struct sim *s, const char *basic_user, const char *basic_pass, const char *body, size_t len,
+		 struct reply *rp)
 {
 	char grant[64], id[SIM_CLIENT_ID_MAX], secret[SIM_SECRET_MAX], tok[65], tsha[65];
 	const struct sim_client *c;
@@ -46,16 +46,16 @@ void token_issue(struct sim *s, const char *basic_user, const char *basic_pass, 
 	}
 	if (strcmp(grant, "client_credentials") != 0) {
 		reply_error(rp, 400, "unsupported_grant_type", "grant_type",
-		            "only grant_type=client_credentials is supported");
+			    "only grant_type=client_credentials is supported");
 		goto out;
 	}
 	if (basic_user && basic_pass) {
 		snprintf(id, sizeof(id), "%s", basic_user);
 		snprintf(secret, sizeof(secret), "%s", basic_pass);
 	} else if (sim_form_get(body, len, "client_id", id, sizeof(id)) < 0 ||
-	           sim_form_get(body, len, "client_secret", secret, sizeof(secret)) < 0) {
+		   sim_form_get(body, len, "client_secret", secret, sizeof(secret)) < 0) {
 		reply_error(rp, 401, "invalid_client", "",
-		            "client authentication is required (HTTP Basic or client_id/client_secret)");
+			    "client authentication is required (HTTP Basic or client_id/client_secret)");
 		reply_header(rp, "WWW-Authenticate", "Basic realm=\"lgsp\"");
 		goto out;
 	}
@@ -91,8 +91,8 @@ void token_issue(struct sim *s, const char *basic_user, const char *basic_pass, 
 	log_debug("token issued to client %s", c->id);
 	pthread_mutex_unlock(&s->lock);
 	reply_json(rp, 200,
-	           json_pack("{s:s, s:s, s:I, s:s}", "access_token", tok, "token_type", "Bearer",
-	                     "expires_in", (json_int_t)s->o.token_ttl, "scope", "lgsp"));
+		   json_pack("{s:s, s:s, s:I, s:s}", "access_token", tok, "token_type", "Bearer",
+			     "expires_in", (json_int_t)s->o.token_ttl, "scope", "lgsp"));
 	reply_header(rp, "Cache-Control", "no-store");
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
@@ -100,8 +100,7 @@ out:
 	sqlite3_finalize(st);
 }
 
-int token_check(struct sim *s, const char *authz, char client[SIM_CLIENT_ID_MAX],
-                struct reply *rp)
+int token_check(struct sim *s, const char *authz, char client[SIM_CLIENT_ID_MAX], struct reply *rp)
 {
 	char tok[SIM_TOKEN_MAX + 1], tsha[65];
 	sqlite3_stmt *st = NULL;

@@ -75,8 +75,9 @@ static int part_path(struct sim *s, const char *id, char *out, size_t size)
 static int load(struct sim *s, const char *client, const char *id, struct urow *u)
 {
 	int r = -ENOENT;
-	sqlite3_stmt *st = simdb_prepare(s, "SELECT id, size, offset, hwm, sha256, state FROM uploads"
-	                                    " WHERE id = ?1 AND client = ?2");
+	sqlite3_stmt *st = simdb_prepare(s,
+					 "SELECT id, size, offset, hwm, sha256, state FROM uploads"
+					 " WHERE id = ?1 AND client = ?2");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -107,24 +108,24 @@ static void set_offset_headers(struct reply *rp, const struct urow *u)
 static json_t *upload_json(struct sim *s, const struct urow *u)
 {
 	json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:I}", "upload_id", u->id, "size",
-	                      (json_int_t)u->size, "offset", (json_int_t)u->offset, "sha256",
-	                      u->sha256, "state", u->state, "chunk_max", (json_int_t)s->o.chunk_max);
+			      (json_int_t)u->size, "offset", (json_int_t)u->offset, "sha256", u->sha256,
+			      "state", u->state, "chunk_max", (json_int_t)s->o.chunk_max);
 	if (o && strcmp(u->state, "complete") == 0)
-		json_object_set_new(o, "blob", json_pack("{s:s, s:I}", "sha256", u->sha256, "size",
-		                                          (json_int_t)u->size));
+		json_object_set_new(
+		    o, "blob", json_pack("{s:s, s:I}", "sha256", u->sha256, "size", (json_int_t)u->size));
 	return o;
 }
 
 static void offset_mismatch(struct reply *rp, const struct urow *u, const char *reason)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "error", "offset_mismatch", "field",
-	                      "Upload-Offset", "reason", reason, "offset", (json_int_t)u->offset);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "error", "offset_mismatch", "field", "Upload-Offset",
+			      "reason", reason, "offset", (json_int_t)u->offset);
 	reply_json(rp, 409, o);
 	set_offset_headers(rp, u);
 }
 
-void upload_create(struct sim *s, const char *client, const char *key, const char *body,
-                   size_t len, struct reply *rp)
+void upload_create(struct sim *s, const char *client, const char *key, const char *body, size_t len,
+		   struct reply *rp)
 {
 	struct sim_err err;
 	struct urow u;
@@ -154,7 +155,7 @@ void upload_create(struct sim *s, const char *client, const char *key, const cha
 		if (u.size != size || strcmp(u.sha256, sha) != 0) {
 			pthread_mutex_unlock(&s->lock);
 			reply_error(rp, 422, "idempotency_key_reused", "Idempotency-Key",
-			            "this key already names an upload with a different size or sha256");
+				    "this key already names an upload with a different size or sha256");
 			return;
 		}
 		pthread_mutex_unlock(&s->lock);
@@ -179,8 +180,9 @@ void upload_create(struct sim *s, const char *client, const char *key, const cha
 	memcpy(u.sha256, sha, sizeof(sha));
 	snprintf(u.state, sizeof(u.state), "%s", dedup ? "complete" : "open");
 	sim_now_iso(when);
-	st = simdb_prepare(s, "INSERT INTO uploads(id, client, idem_key, size, sha256, content_type,"
-	                      " offset, state, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	st = simdb_prepare(s,
+			   "INSERT INTO uploads(id, client, idem_key, size, sha256, content_type,"
+			   " offset, state, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (!st)
 		goto fail;
 	sqlite3_bind_text(st, 1, u.id, -1, SQLITE_STATIC);
@@ -199,8 +201,7 @@ void upload_create(struct sim *s, const char *client, const char *key, const cha
 	if (dedup)
 		simdb_count(s, "uploads_deduplicated", 1);
 	pthread_mutex_unlock(&s->lock);
-	log_debug("upload %s created: %lld bytes%s", u.id, (long long)size,
-	          dedup ? " (already held)" : "");
+	log_debug("upload %s created: %lld bytes%s", u.id, (long long)size, dedup ? " (already held)" : "");
 	reply_json(rp, 201, upload_json(s, &u));
 	set_offset_headers(rp, &u);
 	{
@@ -280,8 +281,8 @@ void upload_finish(struct sim *s, const char *client, const char *id, struct rep
 	if (u.offset < u.size) {
 		pthread_mutex_unlock(&s->lock);
 		json_t *o = json_pack("{s:s, s:s, s:I}", "error", "upload_incomplete", "reason",
-		                      "the server holds fewer bytes than the upload's size",
-		                      "offset", (json_int_t)u.offset);
+				      "the server holds fewer bytes than the upload's size", "offset",
+				      (json_int_t)u.offset);
 		reply_json(rp, 409, o);
 		set_offset_headers(rp, &u);
 		return;
@@ -305,11 +306,11 @@ void upload_finish(struct sim *s, const char *client, const char *id, struct rep
 		}
 		pthread_mutex_unlock(&s->lock);
 		log_warn("upload %s: hash mismatch, reset to offset 0", id);
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "error", "hash_mismatch",
-		                      "field", "sha256", "reason",
-		                      "the received bytes do not have the declared SHA-256; the upload "
-		                      "was reset to offset 0",
-		                      "expected", u.sha256, "actual", actual, "offset", (json_int_t)0);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "error", "hash_mismatch", "field",
+				      "sha256", "reason",
+				      "the received bytes do not have the declared SHA-256; the upload "
+				      "was reset to offset 0",
+				      "expected", u.sha256, "actual", actual, "offset", (json_int_t)0);
 		reply_json(rp, 422, o);
 		goto out;
 	}
@@ -348,8 +349,7 @@ out:
 }
 
 int upload_write_begin(struct sim *s, const char *client, const char *id, const char *offset_hdr,
-                       const char *length_hdr, const char *ctype, struct upload_write *w,
-                       struct reply *rp)
+		       const char *length_hdr, const char *ctype, struct upload_write *w, struct reply *rp)
 {
 	struct urow u;
 	uint64_t off, len;
@@ -357,20 +357,21 @@ int upload_write_begin(struct sim *s, const char *client, const char *id, const 
 
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
-	if (!ctype || (strcmp(ctype, "application/offset+octet-stream") != 0 &&
-	               strcmp(ctype, "application/octet-stream") != 0)) {
+	if (!ctype ||
+	    (strcmp(ctype, "application/offset+octet-stream") != 0 &&
+	     strcmp(ctype, "application/octet-stream") != 0)) {
 		reply_error(rp, 415, "unsupported_media_type", "Content-Type",
-		            "a chunk must be sent as application/offset+octet-stream");
+			    "a chunk must be sent as application/offset+octet-stream");
 		return -EINVAL;
 	}
 	if (!offset_hdr || sim_parse_u64(offset_hdr, INT64_MAX, &off) < 0) {
 		reply_error(rp, 400, "invalid_header", "Upload-Offset",
-		            "Upload-Offset must be a decimal byte offset");
+			    "Upload-Offset must be a decimal byte offset");
 		return -EINVAL;
 	}
 	if (!length_hdr) {
 		reply_error(rp, 411, "length_required", "Content-Length",
-		            "a chunk must carry Content-Length (no chunked encoding)");
+			    "a chunk must carry Content-Length (no chunked encoding)");
 		return -EINVAL;
 	}
 	if (sim_parse_u64(length_hdr, INT64_MAX, &len) < 0 || len == 0 || len > s->o.chunk_max) {
@@ -393,7 +394,7 @@ int upload_write_begin(struct sim *s, const char *client, const char *id, const 
 	if ((int64_t)(off + len) > u.size) {
 		pthread_mutex_unlock(&s->lock);
 		reply_error(rp, 422, "chunk_beyond_size", "Content-Length",
-		            "the chunk goes past the upload's declared size");
+			    "the chunk goes past the upload's declared size");
 		return -EINVAL;
 	}
 	if (part_path(s, id, part, sizeof(part)) < 0 ||
@@ -450,7 +451,7 @@ void upload_write_end(struct sim *s, struct upload_write *w, struct reply *rp)
 
 	if (w->failed || w->got != w->length) {
 		reply_error(rp, 400, "incomplete_chunk", "Content-Length",
-		            "the chunk body was shorter than Content-Length");
+			    "the chunk body was shorter than Content-Length");
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -476,8 +477,9 @@ void upload_write_end(struct sim *s, struct upload_write *w, struct reply *rp)
 		offset_mismatch(rp, &u, "another request moved the offset; ask with HEAD");
 		return;
 	}
-	reply_json(rp, 200, json_pack("{s:s, s:I, s:I}", "upload_id", u.id, "offset",
-	                              (json_int_t)u.offset, "size", (json_int_t)u.size));
+	reply_json(rp, 200,
+		   json_pack("{s:s, s:I, s:I}", "upload_id", u.id, "offset", (json_int_t)u.offset, "size",
+			     (json_int_t)u.size));
 	set_offset_headers(rp, &u);
 }
 
