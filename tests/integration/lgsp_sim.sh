@@ -3,6 +3,7 @@
 # tokens and expiry, resumable upload across a cut connection and a server restart, hash
 # mismatch, idempotent submissions (same receipt across a restart), status pull, fault rates
 # and their reproducibility, TLS and mutual TLS, stats.  Exit 0 pass, 1 fail, 77 skip.
+# shellcheck disable=SC2015 # "A && B || fail" is the assertion idiom here
 set -u
 top=${MOTCUA_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SIM=${MOTCUA_BUILD:-$top/build}/motcua-lgsp-sim
@@ -306,8 +307,11 @@ stop_sim
 ping_run() { # N -> outcome per line in $tmp/outcomes
 	: >"$tmp/outcomes"
 	for _ in $(seq "$1"); do
-		c=$(curl -sS -o /dev/null -D "$tmp/hdr" -w '%{http_code}' --max-time 10 "$base/lgsp/v1/ping" 2>/dev/null)
-		if [ $? -ne 0 ]; then echo reset; else echo "$c"; fi >>"$tmp/outcomes"
+		if c=$(curl -sS -o /dev/null -D "$tmp/hdr" -w '%{http_code}' --max-time 10 "$base/lgsp/v1/ping" 2>/dev/null); then
+			echo "$c"
+		else
+			echo reset
+		fi >>"$tmp/outcomes"
 	done
 }
 rm -rf "$tmp/data"
