@@ -178,6 +178,9 @@ static int open_checked(struct store *s, struct db **ret)
 	if (r < 0)
 		return r;
 	if (db_check(db, 0) < 0) {
+		/* Closing would checkpoint the WAL into the damaged file and delete the WAL: the
+		 * quarantine must keep both as they were found. */
+		sqlite3_db_config(db_handle(db), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 		db_close(db);
 		return 1;
 	}
