@@ -188,6 +188,36 @@ static int open_checked(struct store *s, struct db **ret)
 	return 0;
 }
 
+/* 0 when the key opens one of the first few blobs on disk (or there are none), -EKEYREJECTED
+ * when every one tried fails authentication.  Checked before the database is opened: the
+ * key id kept in the database cannot protect a rebuild, which would adopt a wrong key and
+ * lock the right one out for good. */
+static int key_opens_blobs(struct store *s)
+{
+	char sub[PATH_MAX];
+	struct dirent *e, *f;
+	DIR *d = opendir(s->blob_dir);
+	int tried = 0, opened = 0;
+	if (!d)
+		return 0;
+	while (!opened && tried < 4 && (e = readdir(d))) {
+		if (strlen(e->d_name) != 2 || fs_join(sub, sizeof(sub), s->blob_dir, e->d_name) < 0)
+			continue;
+		DIR *b = opendir(sub);
+		if (!b)
+			continue;
+		while (!opened && tried < 4 && (f = readdir(b)))
+			if (blob_hash_valid(f->d_name)) {
+				int r = blob_verify(s->blobs, f->d_name, NULL);
+				tried += r == 0 || r == -EBADMSG;
+				opened = r == 0;
+			}
+		closedir(b);
+	}
+	closedir(d);
+	return tried > 0 && !opened ? -EKEYREJECTED : 0;
+}
+
 static int check_key_id(struct db *db, const unsigned char key[BLOB_KEY_LEN], const char *key_file)
 {
 	char want[33], have[64];
@@ -296,6 +326,13 @@ int store_open(const struct store_options *opt, struct store **ret)
 	r = blobs_open(s->blob_dir, key, &s->blobs);
 	if (r < 0)
 		goto fail;
+	r = key_opens_blobs(s);
+	if (r < 0) {
+		log_error("store: storage key %s does not decrypt the documents already stored; it is "
+			  "not the key of this store; put the right key file back",
+			  opt->key_file);
+		goto fail;
+	}
 
 	r = open_checked(s, &db);
 	if (r == 1) {
