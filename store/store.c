@@ -334,6 +334,8 @@ int store_open(const struct store_options *opt, struct store **ret)
 		goto fail;
 	}
 
+	/* A database deleted from under its manifests is rebuilt too, not started empty. */
+	int db_lost = access(s->db_path, F_OK) != 0 && has_files(s->manifest_dir, 1);
 	r = open_checked(s, &db);
 	if (r == 1) {
 		r = quarantine(s);
@@ -341,6 +343,13 @@ int store_open(const struct store_options *opt, struct store **ret)
 			r = db_open(s->db_path, s->busy_timeout_ms, &db);
 		if (r < 0)
 			goto fail;
+		s->startup.rebuilt = 1;
+	} else if (r == 0 && db_lost) {
+		snprintf(s->startup.quarantined, sizeof(s->startup.quarantined),
+			 "(nothing: the database file was missing)");
+		log_error("store: the database %s is missing but documents are stored; rebuilding it "
+			  "from the blob manifests",
+			  s->db_path);
 		s->startup.rebuilt = 1;
 	}
 	if (r < 0) {
