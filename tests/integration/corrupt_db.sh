@@ -2,7 +2,7 @@
 # A corrupted database is moved aside, never deleted, and rebuilt from the blob manifests: for
 # pages overwritten with garbage, a truncated file and a file replaced by junk, motcuad starts,
 # the damaged file is in quarantine/ unchanged, every document is back byte-identical with one
-# outbox item, `status` shows the rebuild, and the audit chain starts with a verified
+# outbox item, `status` shows the rebuild, (a deleted database is rebuilt the same way), and the audit chain starts with a verified
 # store.rebuilt row.  The rebuilt store takes new documents and survives a second rebuild.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -28,16 +28,22 @@ daemon_stop
 check_rebuilt() {
 	local how=$1 before=$2 q
 	q=$(ls "$STATE/quarantine" | grep -v -- '-wal$\|-shm$' | wc -l)
-	[ "$q" -eq $((before + 1)) ] || fail "$how: expected $((before + 1)) databases in quarantine/, found $q"
-	q=$(ls -t "$STATE/quarantine" | grep -v -- '-wal$\|-shm$' | head -n 1)
-	[ "$(sha "$STATE/quarantine/$q")" = "$(sha "$T/damaged.db")" ] ||
-		fail "$how: the quarantined file is not the damaged database as it was"
-	ok "$how: the damaged database is kept unchanged as quarantine/$q"
-	if [ -f "$T/damaged.wal" ]; then
-		[ -f "$STATE/quarantine/$q-wal" ] && cmp -s "$STATE/quarantine/$q-wal" "$T/damaged.wal" ||
-			fail "$how: the WAL left by the crash is not kept unchanged beside it"
-		rm -f "$T/damaged.wal"
-		ok "$how: and so is the WAL the crash left"
+	if [ ! -f "$T/damaged.db" ]; then
+		[ "$q" -eq "$before" ] || fail "$how: something was put in quarantine/"
+		ok "$how: nothing to quarantine"
+	else
+		[ "$q" -eq $((before + 1)) ] || fail "$how: expected $((before + 1)) databases in quarantine/, found $q"
+		q=$(ls -t "$STATE/quarantine" | grep -v -- '-wal$\|-shm$' | head -n 1)
+		[ "$(sha "$STATE/quarantine/$q")" = "$(sha "$T/damaged.db")" ] ||
+			fail "$how: the quarantined file is not the damaged database as it was"
+		ok "$how: the damaged database is kept unchanged as quarantine/$q"
+		if [ -f "$T/damaged.wal" ]; then
+			[ -f "$STATE/quarantine/$q-wal" ] && cmp -s "$STATE/quarantine/$q-wal" "$T/damaged.wal" ||
+				fail "$how: the WAL left by the crash is not kept unchanged beside it"
+			rm -f "$T/damaged.wal"
+			ok "$how: and so is the WAL the crash left"
+		fi
+		rm -f "$T/damaged.db"
 	fi
 	while read -r id f; do get_same "$id" "$f"; done <"$T/docs"
 	ok "$how: all $(wc -l <"$T/docs") documents back, byte-identical"
@@ -74,15 +80,18 @@ corrupt_and_restart() { # HOW
 		size=$(stat -c %s "$STATE/motcua.db")
 		dd if=/dev/urandom of="$STATE/motcua.db" bs=4096 seek=1 count=$((size / 4096 - 1)) conv=notrunc status=none
 		;;
+	deleted*) rm -f "$STATE"/motcua.db* ;;
 	truncated*) truncate -s $(($(stat -c %s "$STATE/motcua.db") / 2)) "$STATE/motcua.db" ;;
 	junk*) head -c 100000 /dev/urandom >"$STATE/motcua.db" ;;
 	esac
-	cp "$STATE/motcua.db" "$T/damaged.db"
-	[ ! -s "$STATE/motcua.db-wal" ] || cp "$STATE/motcua.db-wal" "$T/damaged.wal"
+	if [ -f "$STATE/motcua.db" ]; then
+		cp "$STATE/motcua.db" "$T/damaged.db"
+		[ ! -s "$STATE/motcua.db-wal" ] || cp "$STATE/motcua.db-wal" "$T/damaged.wal"
+	fi
 	lines=$(wc -l <"$DLOG")
 	daemon_start 30
-	tail -n +$((lines + 1)) "$DLOG" | grep 'moved aside to' ||
-		fail "$1: motcuad did not log that it moved the database aside"
+	tail -n +$((lines + 1)) "$DLOG" | grep 'moved aside to\|is missing but' ||
+		fail "$1: motcuad did not log that it moved the database aside (or found it missing)"
 	check_rebuilt "$1" "$before"
 }
 
@@ -95,6 +104,7 @@ echo "$(put_ok "$T/after1") $T/after1" >>"$T/docs"
 ok "stored one more"
 corrupt_and_restart "truncated to half its size"
 corrupt_and_restart "junk instead of a database"
+corrupt_and_restart "deleted (with its WAL and SHM)"
 
 step "a document committed only to the WAL, then a crash"
 mkdoc "$T/after2" 200000
