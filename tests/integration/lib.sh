@@ -156,14 +156,15 @@ run_daemon_once() {
 	cat "$T/last.log" >>"$DLOG"
 }
 
-# mkdoc FILE SIZE: a synthetic PDF of SIZE bytes (at least 16), unique content.
+# mkdoc FILE SIZE: a synthetic PDF of SIZE bytes (at least 17), unique content.
 mkdoc() {
 	local f=$1 size=$2
-	[ "$size" -ge 16 ] || size=16
+	[ "$size" -ge 17 ] || size=17
 	{
-		printf '%%PDF-1.4\n%%%06d\n' $((RANDOM % 1000000))
-		head -c $((size - 16)) /dev/urandom
+		printf '%%PDF-1.4\n%%%06d\n' $((RANDOM % 1000000)) # 17 bytes
+		head -c $((size - 17)) /dev/urandom
 	} >"$f"
+	[ "$(stat -c %s "$f")" -eq "$size" ] || fail "mkdoc made $(stat -c %s "$f") bytes, not $size"
 }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
