@@ -24,16 +24,22 @@ done
 ok "$(wc -l <"$T/docs") documents stored"
 daemon_stop
 
+# The databases in quarantine/ (not their -wal and -shm), oldest first.
+quarantined() {
+	find "$STATE/quarantine" -name 'motcua.db.*' ! -name '*-wal' ! -name '*-shm' -printf '%T@ %f\n' |
+		sort -n | cut -d' ' -f2
+}
+
 # check_rebuilt HOW: after start-up on a damaged database, everything is back and said so.
 check_rebuilt() {
 	local how=$1 before=$2 q
-	q=$(ls "$STATE/quarantine" | grep -v -- '-wal$\|-shm$' | wc -l)
+	q=$(quarantined | wc -l)
 	if [ ! -f "$T/damaged.db" ]; then
 		[ "$q" -eq "$before" ] || fail "$how: something was put in quarantine/"
 		ok "$how: nothing to quarantine"
 	else
 		[ "$q" -eq $((before + 1)) ] || fail "$how: expected $((before + 1)) databases in quarantine/, found $q"
-		q=$(ls -t "$STATE/quarantine" | grep -v -- '-wal$\|-shm$' | head -n 1)
+		q=$(quarantined | tail -n 1)
 		[ "$(sha "$STATE/quarantine/$q")" = "$(sha "$T/damaged.db")" ] ||
 			fail "$how: the quarantined file is not the damaged database as it was"
 		ok "$how: the damaged database is kept unchanged as quarantine/$q"
@@ -71,7 +77,7 @@ corrupt_and_restart() { # HOW
 		[ ! -s "$STATE/motcua.db-wal" ] || fail "WAL not checkpointed at stop"
 		;;
 	esac
-	before=$(ls "$STATE/quarantine" | grep -v -- '-wal$\|-shm$' | wc -l)
+	before=$(quarantined | wc -l)
 	step "$1"
 	case $1 in
 	garbage*)

@@ -150,6 +150,7 @@ daemon_kill() {
 
 # run_daemon_once [SECONDS]: runs motcuad in the foreground expecting it to exit by itself
 # (a refused start); sets RC and appends its stderr to DLOG and to $T/last.log.
+# shellcheck disable=SC2034 # RC is the scenario's to read
 run_daemon_once() {
 	RC=0
 	timeout "${1:-10}" "$MOTCUAD" -c "$CONF" >"$T/last.log" 2>&1 || RC=$?

@@ -38,7 +38,7 @@ refused() {
 step "key file deleted"
 refused "missing key" "$KEY" "missing" "restore the key file"
 [ ! -e "$KEY" ] || fail "motcuad created a new key over a store holding documents"
-[ -z "$(ls "$(dirname "$KEY")" | grep -F "$(basename "$KEY")")" ] || fail "a key or key temp file was left"
+[ -z "$(find "$(dirname "$KEY")" -maxdepth 1 -name "$(basename "$KEY")*")" ] || fail "a key or key temp file was left"
 ok "no new key was made"
 
 step "another store's key"
