@@ -1,0 +1,52 @@
+#!/bin/sh
+# Builds the motcua .deb from the working tree: stages the tree (tracked and new files,
+# not the ignored ones) with packaging/debian as debian/, runs dpkg-buildpackage, moves
+# the results to OUTDIR and runs lintian, which must report no error and no warning.
+# Usage: packaging/build-deb.sh VERSION OUTDIR
+set -eu
+
+version=${1:?usage: build-deb.sh VERSION OUTDIR}
+out=${2:?usage: build-deb.sh VERSION OUTDIR}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+die() { echo "build-deb: $*" >&2; exit 1; }
+
+for tool in dpkg-buildpackage dh lintian git; do
+	command -v "$tool" >/dev/null || die "$tool is missing; run: make deps"
+done
+
+# The package version is the project version: debian/changelog must agree with the Makefile.
+clver=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
+[ "$clver" = "$version" ] ||
+	die "packaging/debian/changelog says $clver but the Makefile's VERSION is $version; add a changelog entry (dch -c packaging/debian/changelog -v $version)"
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+stage=$out/src
+src=$stage/motcua-$version
+rm -rf "$stage"
+mkdir -p "$src"
+
+git ls-files -z --cached --others --exclude-standard |
+	xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh |
+	tar --null -T - -cf - | tar -xf - -C "$src"
+rm -rf "$src/debian"
+cp -a packaging/debian "$src/debian"
+
+arch=$(dpkg --print-architecture)
+echo "build-deb: building motcua $version for $arch in $src"
+(cd "$src" && dpkg-buildpackage -b --no-sign -j"$(nproc)") >"$stage/build.log" 2>&1 ||
+	{ tail -n 40 "$stage/build.log" >&2; die "dpkg-buildpackage failed; full log: $stage/build.log"; }
+
+deb=motcua_${version}_${arch}.deb
+for f in "$stage"/motcua*_"${version}"_"${arch}".*; do
+	if [ -e "$f" ]; then mv -f "$f" "$out/"; fi
+done
+[ -e "$out/$deb" ] || die "dpkg-buildpackage made no $deb; see $stage/build.log"
+
+echo "build-deb: lintian $out/motcua_${version}_${arch}.changes"
+lintian --fail-on error,warning --display-info "$out/motcua_${version}_${arch}.changes" ||
+	die "lintian reports errors or warnings (above); fix them or add a commented override in packaging/debian/motcua.lintian-overrides"
+rm -rf "$stage"
+echo "build-deb: $out/$deb"
