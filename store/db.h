@@ -7,12 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DB_SCHEMA_VERSION 1
-
 struct db;
 
 /* Opens (creating if needed) the database at path and brings its schema up to
- * DB_SCHEMA_VERSION, each migration in its own transaction.  A database from a newer
+ * the newest version (one per entry of the migrations array in db.c), each migration in its own transaction.  A database from a newer
  * motcua is refused with -EPROTONOSUPPORT; a file that is not a database gives -EBADMSG.
  * On success *ret_db owns the connection. */
 int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db);
