@@ -50,7 +50,7 @@ static int raw(const char *dir, size_t size, long count, unsigned char *buf)
 
 static int intake(const char *sock, size_t size, long count, unsigned char *buf)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ctl_conn *c = malloc(sizeof(*c));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	for (long i = 0; i < count; i++) {
@@ -62,7 +62,8 @@ static int intake(const char *sock, size_t size, long count, unsigned char *buf)
 		}
 		ctl_conn_init(c, fd);
 		fill(buf, size, i + (long)time(NULL) * 1000);
-		req = json_pack("{s:s, s:I, s:s}", "cmd", "doc.put", "size", (json_int_t)size, "kind", "bench");
+		req =
+		    json_pack("{s:s, s:I, s:s}", "cmd", "doc.put", "size", (json_int_t)size, "kind", "bench");
 		if (ctl_send(c, req) < 0 || ctl_write(c, buf, size) < 0 || ctl_recv(c, 4096, &rep) < 0 ||
 		    !json_is_true(json_object_get(rep, "ok"))) {
 			fprintf(stderr, "intake %ld failed\n", i);
@@ -86,7 +87,8 @@ int main(int argc, char **argv)
 	long count = strtol(argv[4], NULL, 10);
 	unsigned char *buf = malloc(size ? size : 1);
 	double t0 = now();
-	int r = strcmp(argv[1], "raw") == 0 ? raw(argv[2], size, count, buf) : intake(argv[2], size, count, buf);
+	int r =
+	    strcmp(argv[1], "raw") == 0 ? raw(argv[2], size, count, buf) : intake(argv[2], size, count, buf);
 	double dt = now() - t0;
 	if (r == 0)
 		printf("%.1f %.3f\n", (double)count / dt, dt);
