@@ -65,10 +65,10 @@ fi
 # ---- a fresh copy of it for this run ---------------------------------------------------
 root=$(mktemp -d /var/tmp/motcua-deb-install.XXXXXX)
 chmod 0755 "$root" # apt's _apt user must reach its cache inside
-mq=
+mq= daemon=
 cleanup() {
 	local rc=$?
-	if [ -n "$mq" ]; then kill "$mq" 2>/dev/null || true; wait "$mq" 2>/dev/null || true; fi
+	for pid in $mq $daemon; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
 	if mountpoint -q "$root/proc"; then umount -l "$root/proc" || true; fi
 	if mountpoint -q "$root/proc"; then
 		echo "cleanup: $root/proc is still mounted; leaving $root for a human" >&2
@@ -191,6 +191,35 @@ step "motcuad --check-config on the shipped config, as user motcua"
 chroot --userspec=motcua:motcua "$root" /usr/sbin/motcuad --check-config -c /etc/motcua/motcua.conf ||
 	fail "motcuad --check-config rejects the shipped /etc/motcua/motcua.conf"
 
+step "motcuad starts on the installed files; a member of group motcua runs motcuactl"
+# What RuntimeDirectory= in the unit does (no systemd runs in the chroot).
+mkdir -p "$root/run/motcua"
+in_root chown motcua:motcua /run/motcua
+chmod 0750 "$root/run/motcua"
+(exec chroot --userspec=motcua:motcua "$root" /usr/sbin/motcuad -c /etc/motcua/motcua.conf) \
+	>"$root/tmp/motcuad.log" 2>&1 9>&- &
+daemon=$!
+in_root useradd --no-create-home --groups motcua clerk
+ok=0
+for _ in $(seq 100); do
+	if in_root setpriv --reuid=clerk --regid=clerk --init-groups motcuactl status \
+	     >"$root/tmp/status.out" 2>&1; then ok=1; break; fi
+	kill -0 "$daemon" 2>/dev/null || break
+	sleep 0.1
+done
+if [ $ok = 0 ]; then
+	cat "$root/tmp/motcuad.log" "$root/tmp/status.out"
+	fail "motcuad did not start on the installed files, or clerk (group motcua) cannot run motcuactl status"
+fi
+sed 's/^/  status: /' "$root/tmp/status.out"
+kill -TERM "$daemon"
+rc=0
+wait "$daemon" || rc=$?
+daemon=
+[ $rc = 0 ] || { cat "$root/tmp/motcuad.log"; fail "motcuad exited $rc on SIGTERM"; }
+in_root setpriv --reuid=nobody --regid=nogroup --clear-groups ls /var/lib/motcua >/dev/null 2>&1 &&
+	fail "a user outside group motcua can list /var/lib/motcua"
+
 step "systemd-analyze security of the installed unit"
 rating=$(systemd-analyze security --offline=true --no-pager "$root/lib/systemd/system/motcuad.service" 2>&1 |
 	sed -n 's/.*Overall exposure level for motcuad.service: \([0-9.]*\).*/\1/p')
@@ -204,7 +233,9 @@ echo "dossier 1" >"$root/var/lib/motcua/marker"
 in_root chown motcua:motcua /var/lib/motcua/marker
 secrets="/etc/motcua/storage.key /etc/motcua/initial-admin-password /etc/motcua/mqtt-admin.password
 /var/lib/mosquitto/motcua-dynsec.json /etc/motcua/keys/test-signing.key /etc/motcua/tls/web.key
-/var/lib/motcua/marker"
+/var/lib/motcua/marker
+$(cd "$root" && find var/lib/motcua -type f | sed 's|^|/|')"
+[ "$(echo "$secrets" | grep -c '^/var/lib/motcua/')" -gt 1 ] || fail "motcuad left no store in /var/lib/motcua"
 before=$(for f in $secrets; do echo "$f $(sha "$f")"; done)
 apt_in_root install --reinstall "/tmp/$(basename "$deb")" >"$root/tmp/reinstall.log" ||
 	{ cat "$root/tmp/reinstall.log"; fail "apt-get install --reinstall failed"; }
