@@ -74,10 +74,11 @@ $(BUILD)/tests/benchtool: $(BUILD)/obj/tests/bench/benchtool.o $(COMMON_OBJ)
 all: $(BINS)
 
 # `make check` sets the machine up (deps) when something is missing, builds, and runs
-# every test through tests/run.sh, whose last line is "N passed, N failed".
+# every test through tests/run.sh, whose last line is "N passed, N failed".  TESTS=word
+# runs only the tests whose name contains it (make check TESTS=unit).
 check: deps-if-missing
 	$(MAKE) all tests
-	tests/run.sh $(BUILD)
+	tests/run.sh $(BUILD) $(TESTS)
 
 tests: $(BINS) $(UNIT_TESTS) $(TEST_TOOLS) $(FUZZERS)
 
@@ -85,7 +86,7 @@ asan:
 	$(MAKE) BUILD=build-asan OPT='-O1 -g' SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
 	        HARDEN='-fstack-protector-strong -fPIE' all tests
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	        tests/run.sh build-asan
+	        tests/run.sh build-asan $(TESTS)
 
 FUZZ_CC := clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
