@@ -64,11 +64,12 @@ static int connect_to(const char *path, int *ret_fd)
 	return 0;
 }
 
-/* Prints an error reply; returns the exit status. */
+/* Prints an error reply and frees it (takes ownership); returns the exit status. */
 static int print_error(json_t *rep)
 {
 	fprintf(stderr, "motcuactl: %s (%s)\n", json_string_value(json_object_get(rep, "message")),
 		json_string_value(json_object_get(rep, "error")));
+	json_decref(rep);
 	return 1;
 }
 
@@ -285,7 +286,6 @@ static int cmd_doc_get(struct ctl_conn *conn, int argc, char **argv)
 			print_error(fin);
 		else
 			fprintf(stderr, "motcuactl: the document did not arrive whole\n");
-		json_decref(fin);
 		goto out;
 	}
 	json_decref(fin);
