@@ -31,7 +31,8 @@ static void usage(FILE *f)
 	    "  status                         version, uptime, store, outbox backlog, free disk\n"
 	    "  doc put FILE [--kind K] [--key KEY]\n"
 	    "                                 store a document; prints its id once it is durable\n"
-	    "  doc get ID [-o FILE]           write a document's bytes to FILE (default stdout)\n"
+	    "  doc get ID [-o FILE]           write a document's bytes to FILE (default stdout);\n"
+	    "                                 with --json, print its metadata (needs -o)\n"
 	    "  doc list [--limit N]           newest documents first\n"
 	    "  outbox list [--state S] [--limit N]\n"
 	    "                                 items to deliver (S: queued, sending, delivered, rejected)\n"
@@ -246,6 +247,12 @@ static int cmd_doc_get(struct ctl_conn *conn, int argc, char **argv)
 		fprintf(stderr, "motcuactl: doc get needs an ID\n");
 		return 2;
 	}
+	if (json_out && !out) {
+		fprintf(
+		    stderr,
+		    "motcuactl: doc get --json prints the document's metadata: give -o FILE for its bytes\n");
+		return 2;
+	}
 	json_t *req = json_pack("{s:s, s:s}", "cmd", "doc.get", "id", id);
 	json_t *rep = call(conn, req);
 	json_decref(req);
@@ -298,6 +305,10 @@ static int cmd_doc_get(struct ctl_conn *conn, int argc, char **argv)
 		goto out;
 	}
 	tmp[0] = '\0';
+	if (json_out) {
+		json_object_del(rep, "ok");
+		print_json(rep);
+	}
 	status = 0;
 out:
 	EVP_MD_CTX_free(h);
