@@ -25,6 +25,13 @@ for tool in debootstrap chroot mount tar flock dpkg-buildpackage lintian; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed (make deps)"
 done
 
+# Outside CI, a machine without the network skips; in CI the mirror must be reachable.
+host=${mirror#*://}; host=${host%%/*}
+if ! timeout 10 bash -c "exec 3<>/dev/tcp/$host/80" 2>/dev/null; then
+	[ "${CI:-}" = true ] && fail "cannot reach $host:80 (the Debian mirror)"
+	skip "cannot reach $host:80 (the Debian mirror); set MOTCUA_DEB_MIRROR to a reachable one"
+fi
+
 # ---- the package -----------------------------------------------------------------------
 step "building the package"
 make -C "$top" --no-print-directory BUILD="$build" deb
@@ -219,6 +226,11 @@ daemon=
 [ $rc = 0 ] || { cat "$root/tmp/motcuad.log"; fail "motcuad exited $rc on SIGTERM"; }
 in_root setpriv --reuid=nobody --regid=nogroup --clear-groups ls /var/lib/motcua >/dev/null 2>&1 &&
 	fail "a user outside group motcua can list /var/lib/motcua"
+
+step "systemd-analyze verify of the installed unit"
+# --man=no: minbase has no man-db; the test above checks that the pages are installed.
+in_root systemd-analyze verify --man=no /lib/systemd/system/motcuad.service ||
+	fail "systemd-analyze verify finds problems in motcuad.service (above)"
 
 step "systemd-analyze security of the installed unit"
 rating=$(systemd-analyze security --offline=true --no-pager "$root/lib/systemd/system/motcuad.service" 2>&1 |
