@@ -14,7 +14,7 @@ DEB_DEPS := build-essential pkg-config clang-format sqlite3 libsqlite3-dev libss
             libjansson-dev libinih-dev libcmocka-dev libsystemd-dev openssl \
             hyperfine clang libclang-rt-14-dev util-linux procps python3 coreutils
 
-PKGS      := sqlite3 libcrypto jansson inih libsystemd
+PKGS      := sqlite3 libcrypto jansson inih libsystemd libmosquitto
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
              -Wno-unused-parameter
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -35,8 +35,9 @@ FUZZERS    :=
 # ---- modules -------------------------------------------------------------------------
 COMMON_SRC := gateway/log.c gateway/config.c gateway/ctlproto.c store/fsutil.c
 STORE_SRC  := store/db.c store/blob.c store/outbox.c store/audit.c store/docs.c store/rebuild.c \
-              store/manifest.c store/store.c
-GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway/intake.c
+              store/manifest.c store/store.c store/devices.c
+GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway/intake.c \
+               $(wildcard devices/*.c)
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_OBJ   := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)

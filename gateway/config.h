@@ -26,6 +26,16 @@ struct config {
 	int64_t control_workers;
 	int64_t control_clients;
 	char log_level[16];
+	/* [devices] (devices/: the MQTT device edge) */
+	char mqtt_host[128]; /* empty: no MQTT device edge */
+	int64_t mqtt_port;
+	char mqtt_user[64];
+	char mqtt_password_file[CONFIG_PATH_MAX];
+	char claim_user[64];
+	char claim_password_file[CONFIG_PATH_MAX];
+	char auto_approve_serials[1024];
+	int64_t stale_after_s;
+	int64_t dynsec_batch_ms;
 	/* [gateway] */
 	char agency_code[32];
 	char commune_name[128];

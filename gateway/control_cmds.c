@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "devices/devices.h"
 #include "gateway/config.h"
 #include "gateway/control.h"
 #include "gateway/ctlproto.h"
@@ -318,5 +319,7 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmds[i].name, cmd) == 0)
 			return cmds[i].fn(x, req_json);
+	if (strncmp(cmd, "devices.", 8) == 0)
+		return devices_control(x, cmd, req_json);
 	return fail(x, -EINVAL, "unknown command %.40s", cmd);
 }

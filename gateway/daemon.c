@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/devices.h"
 #include "gateway/control.h"
 #include "gateway/log.h"
 #include "store/fsutil.h"
@@ -93,6 +94,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	};
 	struct store *store = NULL;
 	struct control *ctl = NULL;
+	struct devices *devs = NULL;
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int r, fd = -1, status = 1;
@@ -126,6 +128,11 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		log_error("cannot start the control workers: %s", strerror(-r));
 		goto out;
 	}
+	r = devices_start(store, cfg, &devs);
+	if (r < 0) {
+		log_error("cannot start the device edge: %s", strerror(-r));
+		goto out;
+	}
 	log_info("motcuad %s ready: store %s, control socket %s", MOTCUA_VERSION, cfg->state_dir,
 		 cfg->control_socket);
 	sd_notify(0, "READY=1\nSTATUS=serving");
@@ -151,6 +158,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	}
 	status = 0;
 out:
+	devices_stop(devs);
 	control_stop(ctl);
 	if (fd >= 0)
 		close(fd);

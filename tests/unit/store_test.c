@@ -202,6 +202,13 @@ static void newer_schema_is_refused_not_quarantined(void **state)
 	struct fx *f = *state;
 	struct store *s2 = NULL;
 	struct store_options o = { .state_dir = f->dir, .key_file = f->key, .busy_timeout_ms = 1000 };
+	sqlite3_stmt *st;
+	char restore[64];
+	/* Put back the real version afterwards, whatever the number of migrations is. */
+	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(restore, sizeof(restore), "PRAGMA user_version = %d", sqlite3_column_int(st, 0));
+	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_exec(db_handle(f->db), "PRAGMA user_version = 99", NULL, NULL, NULL),
 			 SQLITE_OK);
 	close_store(f);
@@ -212,7 +219,7 @@ static void newer_schema_is_refused_not_quarantined(void **state)
 	/* restore so teardown can close */
 	struct db *raw;
 	assert_int_equal(sqlite3_open(db, (sqlite3 **)&raw), SQLITE_OK);
-	sqlite3_exec((sqlite3 *)raw, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_exec((sqlite3 *)raw, restore, NULL, NULL, NULL);
 	sqlite3_close((sqlite3 *)raw);
 	open_store(f);
 }

@@ -1,0 +1,197 @@
+/* Broker accounts through the dynamic-security plugin's $CONTROL topic.  Commands are
+ * gathered and sent as one message per batch (the plugin rewrites its whole file for every
+ * change); replies that hand out credentials wait until the broker has answered their batch,
+ * so a device never tries credentials the broker does not know yet. */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/edge.h"
+#include "gateway/log.h"
+#include "store/db.h"
+
+#define CONTROL_TOPIC "$CONTROL/dynamic-security/v1"
+#define ANSWER_TIMEOUT_MS 10000
+
+void dynsec_add(struct edge *e, json_t *cmd)
+{
+	char corr[32];
+	if (!cmd)
+		return;
+	snprintf(corr, sizeof(corr), "motcuad-%lld", (long long)e->batch_seq);
+	json_object_set_new(cmd, "correlationData", json_string(corr));
+	if (json_array_size(e->batch) == 0)
+		e->batch_first_ms = edge_now_ms();
+	json_array_append_new(e->batch, cmd);
+	if (json_array_size(e->batch) >= EDGE_BATCH_MAX)
+		e->batch_urgent = 1;
+}
+
+static json_t *acl(const char *type, const char *topic)
+{
+	return json_pack("{s:s, s:s, s:i, s:b}", "acltype", type, "topic", topic, "priority", 0, "allow", 1);
+}
+
+/* Creates role (if missing) and adds each ACL (an existing one is reported and ignored). */
+static void role(struct edge *e, const char *name, json_t *acls)
+{
+	size_t i;
+	json_t *a;
+	dynsec_add(e, json_pack("{s:s, s:s}", "command", "createRole", "rolename", name));
+	json_array_foreach (acls, i, a) {
+		json_t *c = json_deep_copy(a);
+		json_object_set_new(c, "command", json_string("addRoleACL"));
+		json_object_set_new(c, "rolename", json_string(name));
+		dynsec_add(e, c);
+	}
+	json_decref(acls);
+}
+
+void dynsec_setup(struct edge *e)
+{
+	static const char *const kinds[] = { "kiosk", "id-scanner", "doc-scanner", "printer", "display" };
+	const char *gw = TOPIC_ROOT "/gateway/status";
+
+	/* motcuad itself: the admin role from `mosquitto_ctrl dynsec init` may read everything;
+	 * it also needs to publish under the tree. */
+	role(e, "motcua-gateway", json_pack("[o]", acl("publishClientSend", TOPIC_ROOT "/#")));
+	dynsec_add(e,
+		   json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", e->cfg.mqtt_user,
+			     "rolename", "motcua-gateway"));
+	/* The claim account: hello out, reply in, on topics named after its own client id. */
+	role(e, "motcua-claim",
+	     json_pack("[o, o, o, o]", acl("publishClientSend", TOPIC_ROOT "/provision/%c/hello"),
+		       acl("subscribePattern", TOPIC_ROOT "/provision/%c/reply"),
+		       acl("publishClientReceive", TOPIC_ROOT "/provision/%c/reply"),
+		       acl("subscribeLiteral", gw)));
+	dynsec_add(e,
+		   json_pack("{s:s, s:s, s:s, s:[{s:s}]}", "command", "createClient", "username",
+			     e->cfg.claim_user, "password", e->claim_pw, "roles", "rolename",
+			     "motcua-claim"));
+	dynsec_add(e,
+		   json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", e->cfg.claim_user,
+			     "password", e->claim_pw));
+	dynsec_add(e,
+		   json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", e->cfg.claim_user,
+			     "rolename", "motcua-claim"));
+	/* One role per kind; a device's username is its id, so %u pins it to its own topics. */
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		char name[64];
+		json_t *acls = json_pack(
+		    "[o, o, o, o, o, o]", acl("publishClientSend", TOPIC_ROOT "/dev/%u/status"),
+		    acl("publishClientSend", TOPIC_ROOT "/dev/%u/heartbeat"),
+		    acl("publishClientSend", TOPIC_ROOT "/dev/%u/cmd/ack"),
+		    acl("subscribePattern", TOPIC_ROOT "/dev/%u/cmd"),
+		    acl("publishClientReceive", TOPIC_ROOT "/dev/%u/cmd"), acl("subscribeLiteral", gw));
+		if (devices_kind_sends_docs(kinds[k])) {
+			json_array_append_new(acls, acl("publishClientSend", TOPIC_ROOT "/dev/%u/doc"));
+			json_array_append_new(acls, acl("subscribePattern", TOPIC_ROOT "/dev/%u/ack"));
+			json_array_append_new(acls, acl("publishClientReceive", TOPIC_ROOT "/dev/%u/ack"));
+		}
+		snprintf(name, sizeof(name), "motcua-%s", kinds[k]);
+		role(e, name, acls);
+	}
+	e->batch_urgent = 1;
+}
+
+void dynsec_tick(struct edge *e)
+{
+	int64_t now = edge_now_ms();
+	size_t n = json_array_size(e->batch);
+
+	/* One batch in flight at a time, so answers arrive in order. */
+	if (e->answered_seq < e->batch_seq - 1) {
+		if (now - e->sent_at_ms > ANSWER_TIMEOUT_MS) {
+			log_warn("devices: the broker did not answer dynamic-security batch %lld; is "
+				 "%s its dynsec admin?",
+				 (long long)(e->batch_seq - 1), e->cfg.mqtt_user);
+			e->answered_seq = e->batch_seq - 1; /* give up waiting; replies go out anyway */
+		}
+		return;
+	}
+	if (n == 0 || (!e->batch_urgent && now - e->batch_first_ms < e->cfg.dynsec_batch_ms))
+		return;
+	json_t *msg = json_pack("{s:O}", "commands", e->batch);
+	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	json_decref(msg);
+	if (!text)
+		return;
+	int r = edge_publish(e, CONTROL_TOPIC, text, 0);
+	OPENSSL_cleanse(text, strlen(text)); /* it holds passwords */
+	free(text);
+	if (r < 0)
+		return; /* kept: sent again on the next tick */
+	log_debug("devices: sent dynamic-security batch %lld (%zu commands)", (long long)e->batch_seq, n);
+	json_array_clear(e->batch);
+	e->batch_urgent = 0;
+	e->sent_at_ms = now;
+	e->batch_seq++;
+}
+
+static void send_replies(struct edge *e)
+{
+	int kept = 0;
+	for (int i = 0; i < e->nreplies; i++) {
+		struct edge_reply *rp = &e->replies[i];
+		if (rp->batch > e->answered_seq) {
+			e->replies[kept++] = *rp;
+			continue;
+		}
+		if (edge_publish(e, rp->topic, rp->payload, 0) == 0 && rp->action[0])
+			devices_action_done(e->db, rp->device, rp->action);
+		OPENSSL_cleanse(rp->payload, strlen(rp->payload));
+		free(rp->payload);
+	}
+	e->nreplies = kept;
+}
+
+void dynsec_answer(struct edge *e, const void *payload, int len)
+{
+	json_t *j = json_loadb(payload, (size_t)len, 0, NULL), *r;
+	long long seq = -1;
+	size_t i;
+
+	json_array_foreach (json_object_get(j, "responses"), i, r) {
+		const char *cmd = json_string_value(json_object_get(r, "command"));
+		const char *err = json_string_value(json_object_get(r, "error"));
+		const char *corr = json_string_value(json_object_get(r, "correlationData"));
+		if (corr && strncmp(corr, "motcuad-", 8) == 0)
+			seq = strtoll(corr + 8, NULL, 10);
+		/* Set-up is idempotent: "already exists" answers are expected. */
+		if (err && !strstr(err, "already exists") && !strstr(err, "already in"))
+			log_warn("devices: dynamic security refused %s: %s", cmd ? cmd : "?", err);
+	}
+	json_decref(j);
+	if (seq > e->answered_seq)
+		e->answered_seq = seq;
+	send_replies(e);
+}
+
+void edge_reply_after_batch(struct edge *e, const char *topic, char *payload, const char *device,
+			    const char *action)
+{
+	if (e->nreplies == EDGE_REPLIES_MAX) {
+		log_warn(
+		    "devices: too many provisioning replies waiting; %s will be answered on its next hello",
+		    device);
+		OPENSSL_cleanse(payload, strlen(payload));
+		free(payload);
+		return;
+	}
+	struct edge_reply *rp = &e->replies[e->nreplies++];
+	rp->batch = e->batch_seq;
+	snprintf(rp->topic, sizeof(rp->topic), "%s", topic);
+	rp->payload = payload;
+	snprintf(rp->device, sizeof(rp->device), "%s", device);
+	snprintf(rp->action, sizeof(rp->action), "%s", action);
+}
+
+int edge_reply_pending(const struct edge *e, const char *device)
+{
+	for (int i = 0; i < e->nreplies; i++)
+		if (strcmp(e->replies[i].device, device) == 0)
+			return 1;
+	return 0;
+}
