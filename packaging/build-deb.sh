@@ -25,16 +25,18 @@ clver=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 # come from a -dev package listed in Build-Depends, or a clean build would fail.
 builddeps=$(awk '/^Build-Depends:/ { on = 1; sub(/^Build-Depends:/, ""); print; next }
 	on && /^[ \t]/ { print; next } { on = 0 }' packaging/debian/control |
-	tr ',' '\n' | sed 's/[[(].*//; s/[[:space:]]//g' | grep -v '^$')
+	tr ',|' '\n\n' | sed 's/[[(<].*//; s/[[:space:]]//g' | grep -v '^$')
 modules=$(printf 'include Makefile\nprint-pkgs:\n\t@echo $(sort $(foreach v,$(filter %%PKGS,$(.VARIABLES)),$($(v))))\n' |
 	make -s --no-print-directory -f - print-pkgs)
+missing=
 for m in $modules; do
 	pc=$(pkg-config --path "$m" 2>/dev/null) || die "pkg-config module $m is not installed; run: make deps"
 	pkg=$(dpkg -S "$(readlink -f "$pc")" 2>/dev/null | head -n 1 | cut -d: -f1)
 	[ -n "$pkg" ] || die "no Debian package owns $pc (pkg-config module $m)"
-	echo "$builddeps" | grep -qx "$pkg" ||
-		die "the build uses pkg-config module $m from $pkg, which packaging/debian/control does not list in Build-Depends; add it"
+	echo "$builddeps" | grep -qx "$pkg" || missing="$missing $pkg($m)"
 done
+[ -z "$missing" ] ||
+	die "the build uses pkg-config modules whose -dev packages packaging/debian/control does not list in Build-Depends; add:$missing"
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
