@@ -1,0 +1,350 @@
+/* motcua-signer: the only holder of the commune signing key (a PEM file readable by its user
+ * alone, or a key on a PKCS#11 token).  Started by motcuad with one end of a socketpair on
+ * fd 3, it says hello with its certificate, then answers only "sign this SHA-256 digest with
+ * key 0" (signproto.h) and exits on anything else.  No network, a seccomp allow-list, an
+ * empty (deleted) working directory, no core dumps, no ptrace, tight rlimits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libp11.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gateway/sign/signproto.h"
+
+#define SOCK_FD 3
+
+static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void die(int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "motcua-signer: %s\n", msg);
+	_exit(status);
+}
+
+static void openssl_die(const char *what)
+{
+	char buf[256];
+	unsigned long e = ERR_get_error();
+	ERR_error_string_n(e, buf, sizeof(buf));
+	die(1, "%s: %s", what, e ? buf : "unknown error");
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	/* Only async-signal-safe calls: the number goes out in decimal by hand. */
+	char msg[64] = "motcua-signer: forbidden system call ";
+	size_t n = strlen(msg);
+	int nr = si->si_syscall, d = 1000;
+	(void)sig;
+	(void)uc;
+	for (; d; d /= 10)
+		if (nr >= d || d == 1)
+			msg[n++] = (char)('0' + nr / d % 10);
+	msg[n++] = '\n';
+	if (write(2, msg, n) < 0)
+		_exit(159);
+	_exit(159);
+}
+
+/* Allow-list: what signing a digest and talking over the socket need, nothing that opens a
+ * file (file key) or a network connection (either key). */
+static void sandbox(int pkcs11)
+{
+	static const int base[] = {
+		SCMP_SYS(read),          SCMP_SYS(write),  SCMP_SYS(exit),           SCMP_SYS(exit_group),
+		SCMP_SYS(brk),           SCMP_SYS(mmap),   SCMP_SYS(munmap),         SCMP_SYS(mremap),
+		SCMP_SYS(madvise),       SCMP_SYS(futex),  SCMP_SYS(rt_sigreturn),   SCMP_SYS(getrandom),
+		SCMP_SYS(clock_gettime), SCMP_SYS(close),  SCMP_SYS(fstat),          SCMP_SYS(newfstatat),
+		SCMP_SYS(getpid),        SCMP_SYS(gettid), SCMP_SYS(rt_sigprocmask), SCMP_SYS(mprotect),
+		SCMP_SYS(tgkill),        SCMP_SYS(getuid), SCMP_SYS(geteuid),
+	};
+	/* A PKCS#11 module (SoftHSM2) re-reads its token files and takes locks while signing. */
+	static const int token[] = {
+		SCMP_SYS(openat),   SCMP_SYS(open),        SCMP_SYS(lseek),     SCMP_SYS(fcntl),
+		SCMP_SYS(flock),    SCMP_SYS(stat),        SCMP_SYS(lstat),     SCMP_SYS(statx),
+		SCMP_SYS(access),   SCMP_SYS(getdents64),  SCMP_SYS(pread64),   SCMP_SYS(pwrite64),
+		SCMP_SYS(fsync),    SCMP_SYS(fdatasync),   SCMP_SYS(ftruncate), SCMP_SYS(rename),
+		SCMP_SYS(unlink),   SCMP_SYS(sched_yield), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
+		SCMP_SYS(readlink),
+	};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSYS, &sa, NULL);
+
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		die(1, "seccomp_init failed");
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, base[i], 0) < 0)
+			die(1, "seccomp rule %zu", i);
+	if (pkcs11)
+		for (size_t i = 0; i < sizeof(token) / sizeof(token[0]); i++)
+			if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, token[i], 0) < 0)
+				die(1, "seccomp token rule %zu", i);
+	/* SIGSYS must stay deliverable so that a forbidden call is reported, not hidden. */
+	if (seccomp_load(ctx) < 0)
+		die(1, "cannot load the seccomp filter");
+	seccomp_release(ctx);
+}
+
+static void limits(void)
+{
+	struct rlimit zero = { 0, 0 }, files = { 64, 64 };
+	setrlimit(RLIMIT_CORE, &zero);
+	setrlimit(RLIMIT_FSIZE, &zero);
+	setrlimit(RLIMIT_NPROC, &zero);
+	setrlimit(RLIMIT_NOFILE, &files);
+#if !defined(__SANITIZE_ADDRESS__)
+	struct rlimit mem = { 256u << 20, 256u << 20 };
+	setrlimit(RLIMIT_AS, &mem);
+#endif
+}
+
+/* Working directory: a fresh directory removed at once, so nothing can be created in it. */
+static void empty_cwd(void)
+{
+	char dir[] = "/tmp/motcua-signer.XXXXXX";
+	if (!mkdtemp(dir) || chdir(dir) < 0 || rmdir(dir) < 0)
+		die(1, "cannot set up an empty working directory: %s", strerror(errno));
+}
+
+static EVP_PKEY *load_file_key(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		die(1, "cannot open the key %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		die(1, "%s is not a regular file", path);
+	if (st.st_mode & 077)
+		die(1, "the key %s is readable by others (mode %03o); chmod 600 it", path, st.st_mode & 0777);
+	if (st.st_uid != geteuid())
+		die(1, "the key %s belongs to uid %u, not to the signer's uid %u", path, st.st_uid,
+		    geteuid());
+	FILE *f = fdopen(fd, "r");
+	if (!f)
+		die(1, "fdopen: %s", strerror(errno));
+	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!k)
+		openssl_die("cannot read the private key");
+	return k;
+}
+
+/* "pkcs11:token=LABEL;object=LABEL" (a subset of RFC 7512). */
+static void uri_attr(const char *uri, const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	const char *p = uri + strlen("pkcs11:");
+	out[0] = '\0';
+	while (*p) {
+		size_t n = strcspn(p, ";");
+		if (n > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			snprintf(out, size, "%.*s", (int)(n - nl - 1), p + nl + 1);
+			return;
+		}
+		p += n;
+		if (*p == ';')
+			p++;
+	}
+}
+
+static PKCS11_CTX *p11;
+static PKCS11_SLOT *p11_slots;
+static unsigned int p11_nslots;
+
+static EVP_PKEY *load_token_key(const char *uri, const char *module, const char *pin_file)
+{
+	char token[128], object[128], pin[128] = "";
+	PKCS11_KEY *keys;
+	unsigned int nkeys;
+
+	uri_attr(uri, "token", token, sizeof(token));
+	uri_attr(uri, "object", object, sizeof(object));
+	if (!token[0] || !object[0])
+		die(1, "a PKCS#11 key is named pkcs11:token=LABEL;object=LABEL, not %s", uri);
+	if (!module || !module[0])
+		die(1, "a PKCS#11 key needs --module (the token's PKCS#11 library)");
+	if (pin_file && pin_file[0]) {
+		FILE *f = fopen(pin_file, "re");
+		if (!f || !fgets(pin, sizeof(pin), f))
+			die(1, "cannot read the PIN file %s", pin_file);
+		fclose(f);
+		pin[strcspn(pin, "\r\n")] = '\0';
+	}
+	p11 = PKCS11_CTX_new();
+	if (!p11 || PKCS11_CTX_load(p11, module) < 0)
+		die(1, "cannot load the PKCS#11 module %s", module);
+	if (PKCS11_enumerate_slots(p11, &p11_slots, &p11_nslots) < 0)
+		die(1, "cannot list the PKCS#11 slots");
+	PKCS11_SLOT *slot = NULL;
+	for (unsigned i = 0; i < p11_nslots; i++)
+		if (p11_slots[i].token && strcmp(p11_slots[i].token->label, token) == 0)
+			slot = &p11_slots[i];
+	if (!slot)
+		die(1, "no PKCS#11 token labelled %s", token);
+	if (PKCS11_open_session(slot, 0) < 0 || (pin[0] && PKCS11_login(slot, 0, pin) < 0))
+		die(1, "cannot log in to token %s (wrong PIN?)", token);
+	OPENSSL_cleanse(pin, sizeof(pin));
+	if (PKCS11_enumerate_keys(slot->token, &keys, &nkeys) < 0)
+		die(1, "cannot list the keys of token %s", token);
+	for (unsigned i = 0; i < nkeys; i++)
+		if (keys[i].label && strcmp(keys[i].label, object) == 0) {
+			EVP_PKEY *k = PKCS11_get_private_key(&keys[i]);
+			if (!k)
+				die(1, "cannot use key %s of token %s", object, token);
+			return k;
+		}
+	die(1, "no private key labelled %s on token %s", object, token);
+}
+
+static int write_all(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	while (len) {
+		ssize_t n = write(SOCK_FD, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads exactly len bytes: 1 done, 0 clean end before the first byte, exits on a torn frame. */
+static int read_frame(unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(SOCK_FD, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && got == 0)
+			return 0;
+		if (n <= 0)
+			die(3, "request cut short after %zu of %zu bytes; exiting", got, len);
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
+					      { "cert", required_argument, NULL, 'c' },
+					      { "module", required_argument, NULL, 'm' },
+					      { "pin-file", required_argument, NULL, 'p' },
+					      { NULL, 0, NULL, 0 } };
+	const char *key = NULL, *cert = NULL, *module = NULL, *pin_file = NULL;
+	unsigned char req[SIGN_REQ_LEN], reply[SIGN_REPLY_HEAD + SIGN_SIG_MAX], *der = NULL;
+	struct stat st;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': key = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'm': module = optarg; break;
+		case 'p': pin_file = optarg; break;
+		default: die(2, "usage: motcua-signer --key PATH|pkcs11:token=T;object=O --cert PATH");
+		}
+	}
+	if (!key || !cert || optind != argc)
+		die(2,
+		    "usage: motcua-signer --key PATH|pkcs11:token=T;object=O --cert PATH "
+		    "[--module LIB --pin-file PATH] (socket on fd 3)");
+	if (fstat(SOCK_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
+		die(2, "fd 3 is not motcuad's socket; motcua-signer is started by motcuad only");
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace or /proc/pid/mem, even for our uid */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	limits();
+
+	FILE *cf = fopen(cert, "re");
+	X509 *x = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
+	if (cf)
+		fclose(cf);
+	if (!x)
+		die(1, "cannot read the certificate %s", cert);
+	int pkcs11 = strncmp(key, "pkcs11:", 7) == 0;
+	EVP_PKEY *pk = pkcs11 ? load_token_key(key, module, pin_file) : load_file_key(key);
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC || EVP_PKEY_get_bits(pk) != 256)
+		die(1, "the signing key must be EC P-256 (ES256 seals)");
+	if (X509_check_private_key(x, pk) != 1)
+		die(1, "the key does not belong to the certificate %s", cert);
+	int dl = i2d_X509(x, &der);
+	if (dl <= 0 || dl > SIGN_CERT_MAX)
+		die(1, "the certificate is larger than %d bytes", SIGN_CERT_MAX);
+	X509_free(x);
+	empty_cwd();
+	for (int fd = 0; fd < 2; fd++) {
+		int n = open("/dev/null", O_RDWR);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+	sandbox(pkcs11);
+
+	unsigned char hello[SIGN_HELLO_HEAD] = {
+		'M', 'C', 'S', '1', 'H', 1, (unsigned char)(dl >> 8), (unsigned char)dl
+	};
+	if (write_all(hello, sizeof(hello)) < 0 || write_all(der, (size_t)dl) < 0)
+		die(1, "cannot greet motcuad");
+	OPENSSL_free(der);
+	fprintf(stderr, "motcua-signer: ready, key %s\n", pkcs11 ? "on a PKCS#11 token" : "from a file");
+
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
+	if (!ctx)
+		openssl_die("EVP_PKEY_CTX_new");
+	for (;;) {
+		if (!read_frame(req, sizeof(req)))
+			break;
+		if (memcmp(req, SIGN_MAGIC, 4) != 0 || req[4] != 'S')
+			die(2, "not a sign request; exiting");
+		if (req[5] != 0)
+			die(2, "unknown key %u; exiting", req[5]);
+		if (req[6] != SIGN_ALG_ES256 || req[7] != SIGN_DIGEST_LEN)
+			die(2, "unsupported algorithm %u or digest length %u; exiting", req[6], req[7]);
+		size_t sl = SIGN_SIG_MAX;
+		memcpy(reply, SIGN_MAGIC, 4);
+		reply[4] = 'R';
+		if (EVP_PKEY_sign_init(ctx) != 1 ||
+		    EVP_PKEY_sign(ctx, reply + SIGN_REPLY_HEAD, &sl, req + 8, SIGN_DIGEST_LEN) != 1) {
+			fprintf(stderr, "motcua-signer: signing failed\n");
+			ERR_clear_error();
+			reply[5] = EIO;
+			sl = 0;
+		} else {
+			reply[5] = 0;
+		}
+		reply[6] = (unsigned char)(sl >> 8);
+		reply[7] = (unsigned char)sl;
+		if (write_all(reply, SIGN_REPLY_HEAD + sl) < 0)
+			die(3, "motcuad went away");
+	}
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	return 0;
+}
