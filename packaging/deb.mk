@@ -9,14 +9,16 @@ SYSUSERSDIR     ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev
 TMPFILESDIR     ?= $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
 MULTIARCH       ?= $(or $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null),$(shell $(CC) -print-multiarch))
 MANDIR          ?= $(PREFIX)/share/man
+UDEVDIR         ?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)
 
 install-extra:
 	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
-	           $(DESTDIR)$(SYSCONFDIR)/mosquitto/conf.d \
+	           $(DESTDIR)$(SYSCONFDIR)/mosquitto/conf.d $(DESTDIR)$(UDEVDIR)/rules.d \
 	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 packaging/systemd/motcuad.service $(DESTDIR)$(SYSTEMD_UNITDIR)/motcuad.service
 	install -m 0644 packaging/systemd/motcua.sysusers $(DESTDIR)$(SYSUSERSDIR)/motcua.conf
 	install -m 0644 packaging/systemd/motcua.tmpfiles $(DESTDIR)$(TMPFILESDIR)/motcua.conf
+	install -m 0644 packaging/udev/70-motcua.rules $(DESTDIR)$(UDEVDIR)/rules.d/70-motcua.rules
 	sed 's|@MULTIARCH@|$(MULTIARCH)|g' packaging/mosquitto/motcua.conf.in \
 	    >$(DESTDIR)$(SYSCONFDIR)/mosquitto/conf.d/motcua.conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/mosquitto/conf.d/motcua.conf

@@ -144,6 +144,7 @@ expect_stat /etc/motcua/initial-admin-password 600 root:root
 grep -q '^password: [a-z2-9]\{4\}-' "$root/etc/motcua/initial-admin-password" ||
 	fail "initial-admin-password holds no password"
 expect_stat /etc/motcua/mqtt-admin.password 640 root:motcua
+expect_stat /etc/motcua/mqtt-claim.password 640 root:motcua
 expect_stat /etc/motcua/keys 700 motcua-sign:motcua-sign
 expect_stat /etc/motcua/keys/test-signing.key 600 motcua-sign:motcua-sign
 expect_stat /etc/motcua/tls 750 root:motcua
@@ -156,7 +157,8 @@ in_root openssl x509 -noout -subject -in /etc/motcua/keys/test-signing.crt | gre
 expect_stat /var/lib/motcua 750 motcua:motcua
 expect_stat /var/lib/mosquitto/motcua-dynsec.json 600 mosquitto:mosquitto
 for f in /lib/systemd/system/motcuad.service /usr/lib/sysusers.d/motcua.conf \
-         /usr/lib/tmpfiles.d/motcua.conf /usr/share/man/man8/motcuad.8.gz \
+         /usr/lib/tmpfiles.d/motcua.conf /lib/udev/rules.d/70-motcua.rules \
+         /usr/share/man/man8/motcuad.8.gz \
          /usr/share/man/man1/motcuactl.1.gz /usr/share/man/man5/motcua.conf.5.gz; do
 	[ -e "$root$f" ] || fail "$f is missing"
 done
@@ -186,9 +188,6 @@ for _ in $(seq 50); do
 	   grep -qx motcuad; then ok=1; break; fi
 	sleep 0.1
 done
-kill "$mq" 2>/dev/null || true
-wait "$mq" 2>/dev/null || true
-mq=
 if grep -qi error "$root/tmp/mq.log" || [ $ok = 0 ]; then
 	cat "$root/tmp/mq.log"
 	fail "mosquitto with the drop-in did not let motcuad in with the packaged password"
@@ -203,7 +202,10 @@ step "motcuad starts on the installed files; a member of group motcua runs motcu
 mkdir -p "$root/run/motcua"
 in_root chown motcua:motcua /run/motcua
 chmod 0750 "$root/run/motcua"
-(exec chroot --userspec=motcua:motcua "$root" /usr/sbin/motcuad -c /etc/motcua/motcua.conf) \
+# The shipped configuration, with the broker on the test port (the broker above still runs).
+sed "s/^mqtt_port = 1883\$/mqtt_port = $port/" "$root/etc/motcua/motcua.conf" >"$root/tmp/motcua-test.conf"
+chmod 0644 "$root/tmp/motcua-test.conf"
+(exec chroot --userspec=motcua:motcua "$root" /usr/sbin/motcuad -c /tmp/motcua-test.conf) \
 	>"$root/tmp/motcuad.log" 2>&1 9>&- &
 daemon=$!
 in_root useradd --no-create-home --groups motcua clerk
@@ -219,11 +221,27 @@ if [ $ok = 0 ]; then
 	fail "motcuad did not start on the installed files, or clerk (group motcua) cannot run motcuactl status"
 fi
 sed 's/^/  status: /' "$root/tmp/status.out"
+# motcuad logs in to the broker as motcuad with the packaged password and creates the
+# devices' claim account.  Only when this version has the device edge ([devices] section).
+if grep -q '^mqtt_port = ' "$root/etc/motcua/motcua.conf"; then
+	ok=0
+	for _ in $(seq 100); do
+		if in_root mosquitto_ctrl -h 127.0.0.1 -p "$port" -u motcuad \
+		     -P "$(cat "$root/etc/motcua/mqtt-admin.password")" dynsec listClients 2>/dev/null |
+		   grep -qx motcua-claim; then ok=1; break; fi
+		sleep 0.1
+	done
+	[ $ok = 1 ] || { cat "$root/tmp/motcuad.log"; fail "motcuad did not create the claim account in the packaged broker"; }
+	echo "  broker: motcuad logged in and created motcua-claim"
+fi
 kill -TERM "$daemon"
 rc=0
 wait "$daemon" || rc=$?
 daemon=
 [ $rc = 0 ] || { cat "$root/tmp/motcuad.log"; fail "motcuad exited $rc on SIGTERM"; }
+kill "$mq" 2>/dev/null || true
+wait "$mq" 2>/dev/null || true
+mq=
 in_root setpriv --reuid=nobody --regid=nogroup --clear-groups ls /var/lib/motcua >/dev/null 2>&1 &&
 	fail "a user outside group motcua can list /var/lib/motcua"
 
@@ -244,6 +262,7 @@ step "reinstall and upgrade keep keys, passwords and data"
 echo "dossier 1" >"$root/var/lib/motcua/marker"
 in_root chown motcua:motcua /var/lib/motcua/marker
 secrets="/etc/motcua/storage.key /etc/motcua/initial-admin-password /etc/motcua/mqtt-admin.password
+/etc/motcua/mqtt-claim.password
 /var/lib/mosquitto/motcua-dynsec.json /etc/motcua/keys/test-signing.key /etc/motcua/tls/web.key
 /var/lib/motcua/marker
 $(cd "$root" && find var/lib/motcua -type f | sed 's|^|/|')"
