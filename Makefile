@@ -38,6 +38,7 @@ STORE_SRC  := store/db.c store/blob.c store/outbox.c store/audit.c store/docs.c 
               store/manifest.c store/store.c store/devices.c
 GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway/intake.c \
                $(wildcard devices/*.c)
+GATEWAY_SRC += gateway/events.c $(sort $(wildcard uplink/*.c))
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_OBJ   := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)

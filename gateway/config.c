@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { KEY_PATH, KEY_STRING, KEY_INT, KEY_ENUM };
+enum key_type { KEY_PATH, KEY_STRING, KEY_INT, KEY_ENUM, KEY_OPTPATH /* absolute or empty */ };
 
 struct key {
 	const char *section;
@@ -37,6 +37,22 @@ struct key {
 		    ch, 0                                                                                   \
 	}
 
+/* Keys whose struct field is not named like the key (sections that reuse common names). */
+#define STR_AS(sec, k, field, t, dflt, secr)                                                                \
+	{                                                                                                   \
+		sec, k, t, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0, dflt, \
+		    NULL, secr                                                                              \
+	}
+#define INT_AS(sec, k, field, lo, hi, dflt)                                               \
+	{                                                                                 \
+		sec, k, KEY_INT, offsetof(struct config, field), 0, lo, hi, dflt, NULL, 0 \
+	}
+#define ENUM_AS(sec, k, field, dflt, ch)                                                                     \
+	{                                                                                                    \
+		sec, k, KEY_ENUM, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0, \
+		    dflt, ch, 0                                                                              \
+	}
+
 static const struct key keys[] = {
 	STR("store", state_dir, KEY_PATH, "/var/lib/motcua"),
 	STR("store", key_file, KEY_PATH, "/etc/motcua/storage.key"),
@@ -60,6 +76,25 @@ static const struct key keys[] = {
 	INT("devices", dynsec_batch_ms, 0, 10000, "200"),
 	STR("gateway", agency_code, KEY_STRING, "000.00.00.H00"),
 	STR("gateway", commune_name, KEY_STRING, "Xã Thử Nghiệm"),
+	ENUM_AS("uplink", "enabled", uplink_enabled, "no", "yes no"),
+	STR_AS("uplink", "base_url", uplink_base_url, KEY_STRING, "", 0),
+	STR_AS("uplink", "token_url", uplink_token_url, KEY_STRING, "", 0),
+	STR_AS("uplink", "client_id", uplink_client_id, KEY_STRING, "", 0),
+	STR_AS("uplink", "client_secret", uplink_client_secret, KEY_STRING, "", 1),
+	STR_AS("uplink", "client_secret_file", uplink_client_secret_file, KEY_OPTPATH, "", 0),
+	STR_AS("uplink", "ca_file", uplink_ca_file, KEY_OPTPATH, "", 0),
+	STR_AS("uplink", "pin", uplink_pin, KEY_STRING, "", 0),
+	STR_AS("uplink", "client_cert", uplink_client_cert, KEY_OPTPATH, "", 0),
+	STR_AS("uplink", "client_key", uplink_client_key, KEY_OPTPATH, "", 0),
+	STR_AS("uplink", "proxy", uplink_proxy, KEY_STRING, "", 0),
+	INT_AS("uplink", "max_bytes_per_second", uplink_max_bytes_per_second, 0, INT64_C(1) << 40, "0"),
+	INT_AS("uplink", "concurrency", uplink_concurrency, 1, 16, "3"),
+	INT_AS("uplink", "chunk_bytes", uplink_chunk_bytes, 1024, 16 << 20, "262144"),
+	INT_AS("uplink", "backoff_base_ms", uplink_backoff_base_ms, 10, 600000, "1000"),
+	INT_AS("uplink", "backoff_cap_s", uplink_backoff_cap_s, 1, 86400, "300"),
+	INT_AS("uplink", "probe_interval_ms", uplink_probe_interval_ms, 100, 600000, "1000"),
+	INT_AS("uplink", "stall_timeout_s", uplink_stall_timeout_s, 2, 3600, "10"),
+	INT_AS("uplink", "connect_timeout_s", uplink_connect_timeout_s, 1, 600, "10"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -79,6 +114,12 @@ static int set_value(const struct key *k, struct config *cfg, const char *value,
 	size_t len = strlen(value);
 
 	switch (k->type) {
+	case KEY_OPTPATH:
+		if (len > 0 && value[0] != '/') {
+			snprintf(why, whylen, "must be an absolute path or empty");
+			return -EINVAL;
+		}
+		goto string;
 	case KEY_PATH:
 		if (len == 0 || value[0] != '/') {
 			snprintf(why, whylen, "must be an absolute path");
@@ -86,6 +127,7 @@ static int set_value(const struct key *k, struct config *cfg, const char *value,
 		}
 		/* fall through */
 	case KEY_STRING:
+	string:
 		if (len >= k->size) {
 			snprintf(why, whylen, "is longer than %zu bytes", k->size - 1);
 			return -EINVAL;
@@ -220,6 +262,13 @@ static int finish(struct parse *p, int rc, struct config *cfg, char *err)
 	if (strcmp(p->cfg.control_socket, p->cfg.runtime_dir) == 0) {
 		snprintf(err, CONFIG_ERR_MAX,
 			 "%s: [daemon] control_socket must be a file, not the runtime_dir", p->name);
+		return -EINVAL;
+	}
+	if (strcmp(p->cfg.uplink_enabled, "yes") == 0 &&
+	    strncmp(p->cfg.uplink_base_url, "https://", 8) != 0 &&
+	    strncmp(p->cfg.uplink_base_url, "http://", 7) != 0) {
+		snprintf(err, CONFIG_ERR_MAX,
+			 "%s: [uplink] enabled = yes needs base_url, the LGSP's https:// address", p->name);
 		return -EINVAL;
 	}
 	*cfg = p->cfg;

@@ -39,6 +39,26 @@ struct config {
 	/* [gateway] */
 	char agency_code[32];
 	char commune_name[128];
+	/* [uplink] (uplink/: the LGSP client) */
+	char uplink_enabled[4];
+	char uplink_base_url[CONFIG_PATH_MAX];
+	char uplink_token_url[CONFIG_PATH_MAX];
+	char uplink_client_id[128];
+	char uplink_client_secret[256];
+	char uplink_client_secret_file[CONFIG_PATH_MAX];
+	char uplink_ca_file[CONFIG_PATH_MAX];
+	char uplink_pin[512];
+	char uplink_client_cert[CONFIG_PATH_MAX];
+	char uplink_client_key[CONFIG_PATH_MAX];
+	char uplink_proxy[CONFIG_PATH_MAX];
+	int64_t uplink_max_bytes_per_second;
+	int64_t uplink_concurrency;
+	int64_t uplink_chunk_bytes;
+	int64_t uplink_backoff_base_ms;
+	int64_t uplink_backoff_cap_s;
+	int64_t uplink_probe_interval_ms;
+	int64_t uplink_stall_timeout_s;
+	int64_t uplink_connect_timeout_s;
 };
 
 /* Fills cfg with every default. */

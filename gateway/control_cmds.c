@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "gateway/control.h"
 #include "gateway/ctlproto.h"
 #include "gateway/daemon.h"
+#include "gateway/events.h"
 #include "gateway/intake.h"
 #include "gateway/log.h"
 #include "store/audit.h"
@@ -262,6 +264,90 @@ static int cmd_outbox_list(struct control_ctx *x, json_t *req)
 	return reply(x, json_pack("{s:o}", "items", arr));
 }
 
+/* The uplink's numbers: its published report plus the backlog read from the outbox. */
+static int cmd_uplink_status(struct control_ctx *x, json_t *req)
+{
+	struct uplink_report u;
+	struct outbox_stats os;
+	struct config cfg;
+	int64_t items = 0, queued = 0, sending = 0;
+	int r;
+
+	daemon_config_snapshot(&cfg);
+	events_uplink_read(&u);
+	r = outbox_stats(x->db, &os);
+	if (r < 0)
+		return fail(x, r, "cannot read the outbox");
+	for (int p = 0; p < OUTBOX_NPRIO; p++) {
+		queued += os.count[0][p];
+		sending += os.count[1][p];
+	}
+	items = queued + sending;
+	int64_t rejected = 0;
+	for (int p = 0; p < OUTBOX_NPRIO; p++)
+		rejected += os.count[3][p];
+	/* Time to drain from the minute's average rate; unknown while nothing moves. */
+	int64_t rate = u.rate_avg_bps > u.rate_bps ? u.rate_avg_bps : u.rate_bps;
+	int64_t eta = os.pending_bytes == 0 ? 0 : rate > 0 ? os.pending_bytes / rate : -1;
+	return reply(
+	    x,
+	    json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:I, "
+		      "s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+		      "enabled", strcmp(cfg.uplink_enabled, "yes") == 0, "base_url", cfg.uplink_base_url,
+		      "link", events_link_name(u.link), "reason", u.reason, "link_since",
+		      (json_int_t)u.link_since, "last_success", (json_int_t)u.last_success, "backlog_items",
+		      (json_int_t)items, "queued", (json_int_t)queued, "sending", (json_int_t)sending,
+		      "rejected", (json_int_t)rejected, "backlog_bytes", (json_int_t)os.pending_bytes,
+		      "oldest_queued_at", os.oldest_queued_at, "oldest_queued_age_s",
+		      age_seconds(os.oldest_queued_at), "rate_bps", (json_int_t)u.rate_bps, "rate_avg_bps",
+		      (json_int_t)u.rate_avg_bps, "cap_bps", (json_int_t)u.cap_bps, "eta_s", (json_int_t)eta,
+		      "delivered_since_start", (json_int_t)u.delivered, "bytes_sent_since_start",
+		      (json_int_t)u.bytes_sent, "active", u.active, "concurrency", u.concurrency));
+}
+
+/* rejected -> queued on a staff decision, audited in the same commit. */
+static int cmd_outbox_retry(struct control_ctx *x, json_t *req)
+{
+	json_t *idv = json_object_get(req, "id");
+	struct outbox_item it;
+	char subject[64], detail[OUTBOX_TEXT_MAX + 128];
+	int r;
+
+	if (!json_is_integer(idv) || json_integer_value(idv) < 1)
+		return fail(x, -EINVAL, "outbox.retry needs \"id\", an outbox item number");
+	int64_t id = json_integer_value(idv);
+	r = outbox_get(x->db, id, &it);
+	if (r == -ENOENT)
+		return fail(x, r, "no outbox item %lld", (long long)id);
+	if (r < 0)
+		return fail(x, r, "cannot read outbox item %lld", (long long)id);
+	json_t *d = json_pack("{s:s, s:s, s:s}", "kind", it.kind, "ref", it.ref, "reason", it.reason);
+	char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	snprintf(detail, sizeof(detail), "%s", dj ? dj : "");
+	free(dj);
+	json_decref(d);
+	snprintf(subject, sizeof(subject), "outbox:%lld", (long long)id);
+	r = db_begin(x->db);
+	if (r < 0)
+		return fail(x, r, "cannot write to the store");
+	r = outbox_retry(x->db, id);
+	if (r == 0)
+		r = audit_append(x->db, str_or(req, "actor", "motcuactl"), "outbox.retry", subject, detail);
+	if (r == 0)
+		r = db_commit(x->db);
+	else
+		db_rollback(x->db);
+	if (r == -ESTALE)
+		return fail(x, -EINVAL,
+			    "outbox item %lld is %s, not rejected; only a rejected item can be retried",
+			    (long long)id, it.state);
+	if (r < 0)
+		return fail(x, r, "cannot requeue outbox item %lld", (long long)id);
+	log_info("outbox: item %lld requeued by staff (was rejected: %s)", (long long)id, it.reason);
+	events_outbox_changed();
+	return reply(x, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "queued"));
+}
+
 static int cmd_audit_verify(struct control_ctx *x, json_t *req)
 {
 	int64_t rows = 0, bad = 0;
@@ -308,10 +394,16 @@ static const struct {
 	const char *name;
 	int (*fn)(struct control_ctx *x, json_t *req);
 } cmds[] = {
-	{ "status", cmd_status },           { "doc.put", cmd_doc_put },
-	{ "doc.get", cmd_doc_get },         { "doc.list", cmd_doc_list },
-	{ "outbox.list", cmd_outbox_list }, { "audit.verify", cmd_audit_verify },
-	{ "audit.tail", cmd_audit_tail },   { "config.show", cmd_config_show },
+	{ "status", cmd_status },
+	{ "doc.put", cmd_doc_put },
+	{ "doc.get", cmd_doc_get },
+	{ "doc.list", cmd_doc_list },
+	{ "outbox.list", cmd_outbox_list },
+	{ "audit.verify", cmd_audit_verify },
+	{ "audit.tail", cmd_audit_tail },
+	{ "config.show", cmd_config_show },
+	{ "uplink.status", cmd_uplink_status },
+	{ "outbox.retry", cmd_outbox_retry },
 };
 
 int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)

@@ -15,9 +15,11 @@
 
 #include "devices/devices.h"
 #include "gateway/control.h"
+#include "gateway/events.h"
 #include "gateway/log.h"
 #include "store/fsutil.h"
 #include "store/store.h"
+#include "uplink/uplink.h"
 
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config current;
@@ -94,6 +96,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	};
 	struct store *store = NULL;
 	struct control *ctl = NULL;
+	struct uplink *up = NULL;
 	struct devices *devs = NULL;
 	uint64_t wd_usec = 0;
 	sigset_t set;
@@ -119,6 +122,11 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		log_error("cannot open the store in %s; see the messages above", cfg->state_dir);
 		goto out;
 	}
+	r = events_open();
+	if (r < 0) {
+		log_error("cannot create the outbox wake-up: %s", strerror(-r));
+		goto out;
+	}
 	r = control_open(cfg, &fd);
 	if (r < 0)
 		goto out;
@@ -131,6 +139,11 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	r = devices_start(store, cfg, &devs);
 	if (r < 0) {
 		log_error("cannot start the device edge: %s", strerror(-r));
+		goto out;
+	}
+	r = uplink_start(store, cfg, &up);
+	if (r < 0) {
+		log_error("cannot start the uplink: %s", strerror(-r));
 		goto out;
 	}
 	log_info("motcuad %s ready: store %s, control socket %s", MOTCUA_VERSION, cfg->state_dir,
@@ -158,11 +171,13 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	}
 	status = 0;
 out:
+	uplink_stop(up);
 	devices_stop(devs);
 	control_stop(ctl);
 	if (fd >= 0)
 		close(fd);
 	store_close(store);
+	events_close();
 	if (status == 0)
 		log_info("stopped");
 	return status;

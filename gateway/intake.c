@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gateway/events.h"
 #include "gateway/log.h"
 #include "store/fsutil.h"
 #include "store/store.h"
@@ -163,6 +164,8 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 			 m.intake_key, m.id);
 		return -EEXIST;
 	}
+	if (r == 0)
+		events_outbox_changed(); /* a new outbox item: wake the uplink */
 	*ret_meta = m;
 	return r;
 }

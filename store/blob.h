@@ -38,6 +38,13 @@ int blob_verify(struct blobs *b, const char *hash, int64_t *ret_size);
 /* Verifies the blob, then streams its plaintext to write.  Errors as blob_verify. */
 int blob_get(struct blobs *b, const char *hash, blob_writer sink, void *ctx);
 
+/* Decrypts len plaintext bytes starting at offset into buf, without reading the rest of the
+ * blob (AES-GCM is CTR mode underneath).  The tag cannot be checked on a part: call
+ * blob_verify once before handing out ranges of a blob, and let the receiver check the hash
+ * of the whole (the LGSP does at the end of an upload).  Returns 0, -ERANGE when the range
+ * goes past the end, -ENOENT when absent, -EBADMSG for a file that is not a blob. */
+int blob_read_range(struct blobs *b, const char *hash, int64_t offset, void *buf, size_t len);
+
 /* 1 if a blob file with that hash exists, 0 if not. */
 int blob_exists(struct blobs *b, const char *hash);
 

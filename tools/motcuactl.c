@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/config.h"
@@ -39,6 +40,8 @@ static void usage(FILE *f)
 	    "  audit verify                   check the audit chain; exit 1 names the first bad row\n"
 	    "  audit tail [-n N]              the last N audit rows\n"
 	    "  config show                    the running configuration, secrets masked\n"
+	    "  uplink status                  LGSP link state, last success, backlog, rate, time to drain\n"
+	    "  outbox retry ID                put a rejected item back in the queue (audited)\n"
 	    "options:\n"
 	    "  -s, --socket PATH   control socket (default from the config, else /run/motcua/motcuad.sock;\n"
 	    "                      or $MOTCUA_SOCKET)\n"
@@ -374,6 +377,79 @@ static void print_rows(json_t *rep)
 		       jstr(d, "actor"), jstr(d, "action"), jstr(d, "subject"), jstr(d, "detail"));
 }
 
+static const char *human_age(int64_t s, char *buf, size_t size)
+{
+	if (s < 0)
+		snprintf(buf, size, "unknown");
+	else if (s < 120)
+		snprintf(buf, size, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, size, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		snprintf(buf, size, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	return buf;
+}
+
+static const char *wall(int64_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (t <= 0 || !gmtime_r(&tt, &tm))
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static void print_uplink(json_t *u)
+{
+	char a[32], b[32], c[32];
+	int64_t now = (int64_t)time(NULL);
+	const char *link = jstr(u, "link");
+
+	if (!json_is_true(json_object_get(u, "enabled"))) {
+		printf("uplink:    disabled ([uplink] enabled = no); items stay queued\n");
+	} else {
+		printf("uplink:    %s, link %s since %s (%s)\n", jstr(u, "base_url"), link,
+		       wall(jint(u, "link_since"), a, sizeof(a)),
+		       human_age(jint(u, "link_since") ? now - jint(u, "link_since") : -1, b, sizeof(b)));
+		if (jstr(u, "reason")[0])
+			printf("%s %s\n",
+			       strcmp(link, "up") == 0 ? "last fault:" : "problem:  ", jstr(u, "reason"));
+	}
+	printf("success:   last receipt %s%s%s; %lld delivered since start\n",
+	       wall(jint(u, "last_success"), a, sizeof(a)), jint(u, "last_success") ? ", " : "",
+	       jint(u, "last_success") ? human_age(now - jint(u, "last_success"), b, sizeof(b)) : "",
+	       (long long)jint(u, "delivered_since_start"));
+	printf("backlog:   %lld items (%lld queued, %lld sending), %s to send",
+	       (long long)jint(u, "backlog_items"), (long long)jint(u, "queued"),
+	       (long long)jint(u, "sending"), human_bytes(jint(u, "backlog_bytes"), a, sizeof(a)));
+	if (jstr(u, "oldest_queued_at")[0])
+		printf(", oldest queued %s (%s ago)\n", jstr(u, "oldest_queued_at"),
+		       human_age(jint(u, "oldest_queued_age_s"), b, sizeof(b)));
+	else
+		printf("\n");
+	if (jint(u, "rejected"))
+		printf("rejected:  %lld items wait for staff (motcuactl outbox list --state rejected)\n",
+		       (long long)jint(u, "rejected"));
+	printf("rate:      %s/s now, %s/s over the last minute",
+	       human_bytes(jint(u, "rate_bps"), a, sizeof(a)),
+	       human_bytes(jint(u, "rate_avg_bps"), b, sizeof(b)));
+	if (jint(u, "cap_bps"))
+		printf(" (cap %s/s)", human_bytes(jint(u, "cap_bps"), c, sizeof(c)));
+	printf("; %lld of %lld slots busy\n", (long long)jint(u, "active"),
+	       (long long)jint(u, "concurrency"));
+	printf("drain:     %s\n",
+	       jint(u, "backlog_bytes") == 0 ? "nothing to send"
+		   : jint(u, "eta_s") < 0    ? "unknown (nothing is moving)"
+					     : human_age(jint(u, "eta_s"), a, sizeof(a)));
+}
+
+static void print_retry(json_t *rep)
+{
+	printf("outbox item %lld is queued again\n", (long long)jint(rep, "id"));
+}
+
 static void print_config(json_t *rep)
 {
 	fputs(jstr(rep, "config"), stdout);
@@ -496,6 +572,18 @@ int main(int argc, char **argv)
 	} else if (strcmp(av[0], "audit") == 0 && strcmp(sub, "tail") == 0) {
 		req = json_pack("{s:s, s:i}", "cmd", "audit.tail", "limit", 20);
 		r = list_opts(ac - 1, av + 1, req, "-n") < 0 ? 2 : simple(conn, req, print_rows);
+	} else if (strcmp(av[0], "uplink") == 0 && strcmp(sub, "status") == 0 && ac == 2) {
+		r = simple(conn, json_pack("{s:s}", "cmd", "uplink.status"),
+			   json_out ? print_json : print_uplink);
+	} else if (strcmp(av[0], "outbox") == 0 && strcmp(sub, "retry") == 0 && ac == 3) {
+		char *end;
+		long long id = strtoll(av[2], &end, 10);
+		if (*end || id < 1) {
+			fprintf(stderr, "motcuactl: outbox retry needs an item number (see outbox list)\n");
+		} else {
+			req = json_pack("{s:s, s:I}", "cmd", "outbox.retry", "id", (json_int_t)id);
+			r = simple(conn, req, print_retry);
+		}
 	} else if (strcmp(av[0], "config") == 0 && strcmp(sub, "show") == 0 && ac == 2) {
 		r = simple(conn, json_pack("{s:s}", "cmd", "config.show"), print_config);
 	} else {
