@@ -1,0 +1,177 @@
+/* Merging QR, MRZ and OCR readings into the output contract. */
+#include "gateway/recognize/result.h"
+
+#include <string.h>
+
+int result_crosscheck(const struct cccd_qr *qr, const struct mrz *mrz, const char **ret_field)
+{
+	const char *bad = NULL;
+	if (mrz->id_number[0] && strcmp(qr->id_number, mrz->id_number) != 0)
+		bad = "id_number";
+	else if (mrz->date_of_birth[0] && strcmp(qr->date_of_birth, mrz->date_of_birth) != 0)
+		bad = "date_of_birth";
+	else if (mrz->sex && mrz->sex != 'X' && qr->sex != mrz->sex)
+		bad = "sex";
+	else if (mrz->full_name[0]) {
+		char folded[160];
+		size_t n = text_fold(qr->full_name, strlen(qr->full_name), folded, sizeof(folded));
+		size_t m = strlen(mrz->full_name);
+		/* A name longer than the line is cut: compare the part that fits. */
+		if (m < n && m >= 28)
+			n = m;
+		if (n != m || memcmp(folded, mrz->full_name, n) != 0)
+			bad = "full_name";
+	}
+	if (ret_field)
+		*ret_field = bad;
+	return bad == NULL;
+}
+
+static void add_source(json_t *sources, const char *field, const char *src)
+{
+	json_t *a = json_object_get(sources, field);
+	if (!a) {
+		a = json_array();
+		json_object_set_new(sources, field, a);
+	}
+	json_array_append_new(a, json_string(src));
+}
+
+static void set_field(json_t *fields, json_t *sources, const char *name, json_t *value, const char *src)
+{
+	if (!json_object_get(fields, name))
+		json_object_set_new(fields, name, value);
+	else
+		json_decref(value);
+	add_source(sources, name, src);
+}
+
+static json_t *sex_string(char s)
+{
+	return s == 'M' ? json_string("M") : s == 'F' ? json_string("F") : json_null();
+}
+
+json_t *result_build(const struct rec_input *in)
+{
+	json_t *r = json_object(), *fields = json_object(), *sources = json_object(), *checks = json_object();
+	json_t *problems = json_array(), *t = json_object();
+	double conf = 0;
+	int review = 0;
+	const char *type = "other";
+
+	if (!r || !fields || !sources || !checks || !problems || !t) {
+		json_decref(r), json_decref(fields), json_decref(sources), json_decref(checks);
+		json_decref(problems), json_decref(t);
+		return NULL;
+	}
+	if (in->qr) {
+		const struct cccd_qr *q = in->qr;
+		type = "id_card_front";
+		set_field(fields, sources, "id_number", json_string(q->id_number), "qr");
+		if (q->old_id_number[0])
+			set_field(fields, sources, "old_id_number", json_string(q->old_id_number), "qr");
+		set_field(fields, sources, "full_name", json_string(q->full_name), "qr");
+		set_field(fields, sources, "date_of_birth", json_string(q->date_of_birth), "qr");
+		set_field(fields, sources, "sex", sex_string(q->sex), "qr");
+		set_field(fields, sources, "place_of_residence", json_string(q->place_of_residence), "qr");
+		if (q->issue_date[0])
+			set_field(fields, sources, "issue_date", json_string(q->issue_date), "qr");
+		set_field(fields, sources, "nationality", json_string("VNM"), "qr");
+		conf = 0.98; /* Reed-Solomon-corrected and validated field by field */
+	} else if (in->qr_error) {
+		json_array_append_new(problems, json_sprintf("qr: %s is not valid", in->qr_error));
+	}
+	if (in->mrz) {
+		const struct mrz *m = in->mrz;
+		json_t *mc = json_object();
+		if (!in->qr)
+			type = m->format == 1 ? "id_card_back" : "passport";
+		if (m->id_number[0])
+			set_field(fields, sources, "id_number", json_string(m->id_number), "mrz");
+		if (m->date_of_birth[0])
+			set_field(fields, sources, "date_of_birth", json_string(m->date_of_birth), "mrz");
+		if (m->sex == 'M' || m->sex == 'F')
+			set_field(fields, sources, "sex", sex_string(m->sex), "mrz");
+		if (m->expiry_date[0])
+			set_field(fields, sources, "expiry_date", json_string(m->expiry_date), "mrz");
+		else if (m->no_expiry)
+			set_field(fields, sources, "expiry_date", json_null(), "mrz");
+		if (m->nationality[0] && m->nationality[0] != '<')
+			set_field(fields, sources, "nationality", json_string(m->nationality), "mrz");
+		if (m->full_name[0])
+			set_field(fields, sources, "full_name", json_string(m->full_name), "mrz");
+		if (!m->id_number[0] && m->doc_number[0])
+			set_field(fields, sources, "document_number", json_string(m->doc_number), "mrz");
+		for (int i = 0; i < MRZ_NCHECKS; i++)
+			if (m->check[i] != MRZ_CHECK_ABSENT)
+				json_object_set_new(mc, mrz_check_name(i),
+						    json_string(mrz_check_state_name(m->check[i])));
+		json_object_set_new(mc, "corrections", json_integer(m->corrections));
+		json_object_set_new(checks, "mrz", mc);
+		json_t *lines = json_array();
+		for (int i = 0; i < m->nlines; i++)
+			json_array_append_new(lines, json_string(m->line[i]));
+		json_object_set_new(r, "mrz", lines);
+
+		double mconf = 0.97 *
+		    (in->mrz_quality > 0 ? (in->mrz_quality < 1 ? 0.7 + 0.3 * in->mrz_quality : 1) : 1);
+		mconf -= 0.05 * m->corrections;
+		if (m->needs_review) {
+			review = 1;
+			if (mconf > 0.5)
+				mconf = 0.5;
+			json_array_append_new(problems, json_sprintf("mrz: %s", m->problem));
+		}
+		if (mconf < 0.05)
+			mconf = 0.05;
+		conf = in->qr ? (conf < mconf ? conf : mconf) : mconf;
+	}
+	if (in->qr && in->mrz) {
+		const char *bad = NULL;
+		int ok = result_crosscheck(in->qr, in->mrz, &bad);
+		json_object_set_new(checks, "qr_mrz", json_string(ok ? "agree" : "disagree"));
+		if (!ok) {
+			review = 1;
+			conf = conf < 0.3 ? conf : 0.3;
+			json_array_append_new(problems, json_sprintf("qr and mrz disagree on %s", bad));
+		}
+	} else {
+		json_object_set_new(checks, "qr_mrz", json_string("not_applicable"));
+	}
+	if (!in->qr && !in->mrz && in->ocr) {
+		type = in->ocr->type;
+		conf = in->ocr->score;
+		if (strcmp(type, "other") == 0)
+			conf = 1.0 - in->ocr->score > 0.5 ? 0.5 : 1.0 - in->ocr->score;
+		json_object_set_new(
+		    checks, "classification",
+		    json_pack("{s:f, s:f}", "score", in->ocr->score, "runner_up", in->ocr->runner_up));
+	}
+	if (conf < REVIEW_BELOW)
+		review = 1;
+
+	json_object_set_new(t, "decode", json_real(in->ms_decode));
+	json_object_set_new(t, "qr", json_real(in->ms_qr));
+	json_object_set_new(t, "mrz", json_real(in->ms_mrz));
+	json_object_set_new(t, "ocr", json_real(in->ms_ocr));
+	json_object_set_new(t, "total", json_real(in->ms_total));
+
+	json_object_set_new(r, "type", json_string(type));
+	json_object_set_new(r, "fields", fields);
+	json_object_set_new(r, "sources", sources);
+	json_object_set_new(r, "checks", checks);
+	json_object_set_new(r, "confidence", json_real((double)(int)(conf * 1000 + 0.5) / 1000));
+	json_object_set_new(r, "needs_review", json_boolean(review));
+	if (json_array_size(problems))
+		json_object_set_new(r, "problems", problems);
+	else
+		json_decref(problems);
+	json_object_set_new(r, "timings_ms", t);
+	return r;
+}
+
+json_t *result_error(const char *message, double ms_total)
+{
+	return json_pack("{s:s, s:s, s:{}, s:f, s:b, s:{s:f}}", "type", "other", "error", message, "fields",
+			 "confidence", 0.0, "needs_review", 1, "timings_ms", "total", ms_total);
+}
