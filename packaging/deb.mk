@@ -26,16 +26,20 @@ install-extra:
 	install -m 0644 packaging/man/motcua.conf.5 $(DESTDIR)$(MANDIR)/man5/motcua.conf.5
 	install -m 0644 packaging/man/motcuad.8 $(DESTDIR)$(MANDIR)/man8/motcuad.8
 
-# The package is rebuilt when any file of the source tree changed (tracked or new).
+# The package is rebuilt when any file of the source tree changed (tracked or new), tests/
+# aside (nothing there goes into the package).
 DEB_ARCH   := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_OUT    := $(BUILD)/deb
 DEB_FILE   := $(DEB_OUT)/motcua_$(VERSION)_$(DEB_ARCH).deb
-DEB_INPUTS := $(shell git ls-files --cached --others --exclude-standard 2>/dev/null | \
-                while read -r f; do [ -f "$$f" ] && printf '%s\n' "$$f"; done)
+DEB_INPUTS := $(filter-out tests/%,$(shell git ls-files --cached --others --exclude-standard 2>/dev/null | \
+                while read -r f; do [ -f "$$f" ] && printf '%s\n' "$$f"; done))
 
 deb: $(DEB_FILE)
 
 $(DEB_FILE): $(DEB_INPUTS)
 	packaging/build-deb.sh $(VERSION) $(DEB_OUT)
+
+# A file deleted since the list was made forces a rebuild instead of stopping make.
+$(DEB_INPUTS):
 
 .PHONY: deb install-extra

@@ -137,8 +137,10 @@ done
 in_root id -nG motcua-sign | tr ' ' '\n' | grep -qx motcua && fail "motcua-sign must not be in group motcua"
 expect_stat /usr/sbin/motcuad 755 root:root
 expect_stat /usr/bin/motcuactl 755 root:root
-expect_stat /etc/motcua/motcua.conf 644 root:root
+expect_stat /etc/motcua/motcua.conf 640 root:motcua
 expect_stat /etc/motcua/storage.key 600 motcua:motcua
+in_root setpriv --reuid=nobody --regid=nogroup --clear-groups cat /etc/motcua/motcua.conf >/dev/null 2>&1 &&
+	fail "everyone can read /etc/motcua/motcua.conf (it may hold the LGSP client secret)"
 [ "$(stat -c %s "$root/etc/motcua/storage.key")" = 32 ] || fail "storage.key is not 32 bytes"
 expect_stat /etc/motcua/initial-admin-password 600 root:root
 grep -q '^password: [a-z2-9]\{4\}-' "$root/etc/motcua/initial-admin-password" ||
@@ -285,6 +287,7 @@ after=$(for f in $secrets; do echo "$f $(sha "$f")"; done)
 [ "$before" = "$after" ] || fail "an upgrade changed a key, password or data file:
 $(diff <(echo "$before") <(echo "$after"))"
 expect_stat /etc/motcua/storage.key 600 motcua:motcua
+expect_stat /etc/motcua/motcua.conf 640 root:motcua
 
 # ---- remove keeps data, purge deletes it -----------------------------------------------
 step "remove keeps the data"
