@@ -4,6 +4,7 @@
  * so a device never tries credentials the broker does not know yet. */
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,15 @@ void dynsec_add(struct edge *e, json_t *cmd)
 		e->batch_urgent = 1;
 }
 
+static json_t *acl_rule(const char *type, const char *topic, int priority, int allow)
+{
+	return json_pack("{s:s, s:s, s:i, s:b}", "acltype", type, "topic", topic, "priority", priority,
+			 "allow", allow);
+}
+
 static json_t *acl(const char *type, const char *topic)
 {
-	return json_pack("{s:s, s:s, s:i, s:b}", "acltype", type, "topic", topic, "priority", 0, "allow", 1);
+	return acl_rule(type, topic, 0, 1);
 }
 
 /* Creates role (if missing) and adds each ACL (an existing one is reported and ignored). */
@@ -51,49 +58,72 @@ static void role(struct edge *e, const char *name, json_t *acls)
 
 void dynsec_setup(struct edge *e)
 {
-	static const char *const kinds[] = { "kiosk", "id-scanner", "doc-scanner", "printer", "display" };
 	const char *gw = TOPIC_ROOT "/gateway/status";
 
 	/* motcuad itself: the admin role from `mosquitto_ctrl dynsec init` may read everything;
-	 * it also needs to publish under the tree. */
+	 * it also needs to publish under the tree.  (Adding the role the first time makes the
+	 * broker drop motcuad's connection once; it reconnects at once.) */
 	role(e, "motcua-gateway", json_pack("[o]", acl("publishClientSend", TOPIC_ROOT "/#")));
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", e->cfg.mqtt_user,
 			     "rolename", "motcua-gateway"));
-	/* The claim account: hello out, reply in, on topics named after its own client id. */
+	/* The claim account.  Debian 12's mosquitto (2.0.11) does not expand %c in dynsec ACLs,
+	 * so the reply topic is named after the device's random claim client id and a claim
+	 * client may subscribe to one concrete reply topic only: a wildcard at that level is
+	 * refused (higher-priority literal deny), so no device can read another's reply. */
 	role(e, "motcua-claim",
-	     json_pack("[o, o, o, o]", acl("publishClientSend", TOPIC_ROOT "/provision/%c/hello"),
-		       acl("subscribePattern", TOPIC_ROOT "/provision/%c/reply"),
-		       acl("publishClientReceive", TOPIC_ROOT "/provision/%c/reply"),
+	     json_pack("[o, o, o, o, o]", acl("publishClientSend", TOPIC_ROOT "/provision/+/hello"),
+		       acl("subscribePattern", TOPIC_ROOT "/provision/+/reply"),
+		       acl_rule("subscribeLiteral", TOPIC_ROOT "/provision/+/reply", 10, 0),
+		       acl("publishClientReceive", TOPIC_ROOT "/provision/+/reply"),
 		       acl("subscribeLiteral", gw)));
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s, s:[{s:s}]}", "command", "createClient", "username",
 			     e->cfg.claim_user, "password", e->claim_pw, "roles", "rolename",
 			     "motcua-claim"));
-	dynsec_add(e,
-		   json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", e->cfg.claim_user,
-			     "password", e->claim_pw));
+	/* Setting a password disconnects every client of that account: only when it changed. */
+	char want[80], have[80] = "";
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	EVP_Digest(e->claim_pw, strlen(e->claim_pw), md, &mdlen, EVP_sha256(), NULL);
+	snprintf(want, sizeof(want), "%s:", e->cfg.claim_user);
+	for (int i = 0; i < 8; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%02x", md[i]);
+	db_meta_get(e->db, "mqtt_claim_account", have, sizeof(have));
+	if (strcmp(want, have) != 0) {
+		dynsec_add(e,
+			   json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username",
+				     e->cfg.claim_user, "password", e->claim_pw));
+		db_meta_set(e->db, "mqtt_claim_account", want);
+	}
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", e->cfg.claim_user,
 			     "rolename", "motcua-claim"));
-	/* One role per kind; a device's username is its id, so %u pins it to its own topics. */
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		char name[64];
-		json_t *acls = json_pack(
-		    "[o, o, o, o, o, o]", acl("publishClientSend", TOPIC_ROOT "/dev/%u/status"),
-		    acl("publishClientSend", TOPIC_ROOT "/dev/%u/heartbeat"),
-		    acl("publishClientSend", TOPIC_ROOT "/dev/%u/cmd/ack"),
-		    acl("subscribePattern", TOPIC_ROOT "/dev/%u/cmd"),
-		    acl("publishClientReceive", TOPIC_ROOT "/dev/%u/cmd"), acl("subscribeLiteral", gw));
-		if (devices_kind_sends_docs(kinds[k])) {
-			json_array_append_new(acls, acl("publishClientSend", TOPIC_ROOT "/dev/%u/doc"));
-			json_array_append_new(acls, acl("subscribePattern", TOPIC_ROOT "/dev/%u/ack"));
-			json_array_append_new(acls, acl("publishClientReceive", TOPIC_ROOT "/dev/%u/ack"));
-		}
-		snprintf(name, sizeof(name), "motcua-%s", kinds[k]);
-		role(e, name, acls);
-	}
 	e->batch_urgent = 1;
+}
+
+void dynsec_device_role(struct edge *e, const char *id, const char *kind, char *ret_role, size_t size)
+{
+	static const char *const own[] = { "status", "heartbeat", "cmd/ack" };
+	char t[128];
+	json_t *acls = json_array();
+
+	/* The kind's template with the device's own id written in (no %u in 2.0.11's dynsec). */
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		snprintf(t, sizeof(t), TOPIC_ROOT "/dev/%s/%s", id, own[i]);
+		json_array_append_new(acls, acl("publishClientSend", t));
+	}
+	snprintf(t, sizeof(t), TOPIC_ROOT "/dev/%s/cmd", id);
+	json_array_append_new(acls, acl("subscribeLiteral", t));
+	if (devices_kind_sends_docs(kind)) {
+		snprintf(t, sizeof(t), TOPIC_ROOT "/dev/%s/doc", id);
+		json_array_append_new(acls, acl("publishClientSend", t));
+		snprintf(t, sizeof(t), TOPIC_ROOT "/dev/%s/ack", id);
+		json_array_append_new(acls, acl("subscribeLiteral", t));
+	}
+	json_array_append_new(acls, acl("subscribeLiteral", TOPIC_ROOT "/gateway/status"));
+	snprintf(ret_role, size, "motcua-%s-%s", kind, id);
+	role(e, ret_role, acls);
 }
 
 void dynsec_tick(struct edge *e)
@@ -160,7 +190,8 @@ void dynsec_answer(struct edge *e, const void *payload, int len)
 		if (corr && strncmp(corr, "motcuad-", 8) == 0)
 			seq = strtoll(corr + 8, NULL, 10);
 		/* Set-up is idempotent: "already exists" answers are expected. */
-		if (err && !strstr(err, "already exists") && !strstr(err, "already in"))
+		if (err && !strstr(err, "already exists") && !strstr(err, "already in") &&
+		    !(cmd && strcmp(cmd, "addClientRole") == 0))
 			log_warn("devices: dynamic security refused %s: %s", cmd ? cmd : "?", err);
 	}
 	json_decref(j);

@@ -72,7 +72,9 @@ void edge_seen(struct edge *e, const char *id, int presence);
 
 /* dynsec.c */
 void dynsec_add(struct edge *e, json_t *cmd); /* takes ownership of cmd */
-void dynsec_setup(struct edge *e); /* roles, the claim account, motcuad's own role */
+void dynsec_setup(struct edge *e); /* the claim role and account, motcuad's own role */
+/* Adds the device's role: its kind's ACLs on its own topics only.  Names it in ret_role. */
+void dynsec_device_role(struct edge *e, const char *id, const char *kind, char *ret_role, size_t size);
 void dynsec_tick(struct edge *e); /* sends the batch when due */
 void dynsec_answer(struct edge *e, const void *payload, int len);
 /* Queues a reply to go out after the current batch is answered (takes ownership of payload). */

@@ -50,7 +50,7 @@ static void issue(struct edge *e, const struct device *d, const char *action)
 	if (!d->claim_client[0] || edge_reply_pending(e, d->id))
 		return;
 	new_password(pw);
-	snprintf(role, sizeof(role), "motcua-%s", d->kind);
+	dynsec_device_role(e, d->id, d->kind, role, sizeof(role));
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s, s:[{s:s}]}", "command", "createClient", "username", d->id,
 			     "password", pw, "roles", "rolename", role));
@@ -58,6 +58,8 @@ static void issue(struct edge *e, const struct device *d, const char *action)
 	    e,
 	    json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", d->id, "password", pw));
 	dynsec_add(e, json_pack("{s:s, s:s}", "command", "enableClient", "username", d->id));
+	dynsec_add(
+	    e, json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", d->id, "rolename", role));
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:i}", "status", "approved", "device_id", d->id,
 			      "username", d->id, "password", pw, "heartbeat_s", EDGE_HEARTBEAT_S);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -115,6 +117,18 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 		log_info("devices: new %s %s (serial %s, model %s) is %s", d.kind, d.id, d.serial, d.model,
 			 aa ? "approved by the allow-list"
 			    : "waiting for approval: motcuactl devices approve");
+	if (strcmp(d.claim_client, client) != 0) {
+		/* The reply topic is the secret of the first hello's client id: never move it. */
+		log_warn("devices: serial %s (%s) said hello from another claim client id; refused", d.serial,
+			 d.id);
+		reply_now(
+		    e, client,
+		    json_pack(
+			"{s:s, s:s}", "status", "refused", "reason",
+			"this serial is registered from another claim client id; if the device was reset, "
+			"staff must reject or revoke it before it can register again"));
+		return;
+	}
 	if (strcmp(d.kind, h.kind) != 0) {
 		reply_now(
 		    e, client,

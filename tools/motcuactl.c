@@ -40,6 +40,11 @@ static void usage(FILE *f)
 	    "  audit verify                   check the audit chain; exit 1 names the first bad row\n"
 	    "  audit tail [-n N]              the last N audit rows\n"
 	    "  config show                    the running configuration, secrets masked\n"
+	    "  devices list                   registered devices: state, presence (online, stale, offline)\n"
+	    "  devices approve|reject|revoke ID [--reason TEXT]\n"
+	    "                                 staff decision on a device (audited); revoke cuts it off now\n"
+	    "  devices cmd ID print|display|ping [BODY]\n"
+	    "                                 send a command (BODY: JSON object), wait for the device's ack\n"
 	    "  uplink status                  LGSP link state, last success, backlog, rate, time to drain\n"
 	    "  outbox retry ID                put a rejected item back in the queue (audited)\n"
 	    "options:\n"
@@ -498,6 +503,86 @@ static int list_opts(int argc, char **argv, json_t *req, const char *short_n)
 	return 0;
 }
 
+static void print_devices(json_t *rep)
+{
+	json_t *arr = json_object_get(rep, "devices"), *d;
+	size_t i;
+	char seen[32];
+	printf("%-14s %-9s %-8s %-12s %-24s %-20s %s\n", "ID", "STATE", "PRESENCE", "KIND", "SERIAL", "MODEL",
+	       "LAST SEEN");
+	json_array_foreach (arr, i, d) {
+		time_t t = (time_t)jint(d, "last_seen");
+		struct tm tm;
+		if (t > 0 && gmtime_r(&t, &tm))
+			strftime(seen, sizeof(seen), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		else
+			snprintf(seen, sizeof(seen), "-");
+		printf("%-14s %-9s %-8s %-12s %-24s %-20s %s\n", jstr(d, "id"), jstr(d, "state"),
+		       jstr(d, "presence"), jstr(d, "kind"), jstr(d, "serial"), jstr(d, "model"), seen);
+	}
+	if (i == 0)
+		printf("no devices have said hello yet\n");
+}
+
+static void print_device(json_t *rep)
+{
+	json_t *d = json_object_get(rep, "device");
+	printf("%s (serial %s): %s\n", jstr(d, "id"), jstr(d, "serial"), jstr(d, "state"));
+}
+
+static void print_device_cmd(json_t *rep)
+{
+	printf("command %lld to %s: %s%s%s\n", (long long)jint(rep, "cmd_id"), jstr(rep, "device"),
+	       jstr(rep, "state"), jstr(rep, "result")[0] ? ": " : "", jstr(rep, "result"));
+}
+
+/* devices list | approve|reject|revoke ID [--reason TEXT] | cmd ID print|display|ping [BODY] */
+static int cmd_devices(struct ctl_conn *conn, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	json_t *req;
+	if (strcmp(sub, "list") == 0 && argc == 2)
+		return simple(conn, json_pack("{s:s}", "cmd", "devices.list"), print_devices);
+	if ((strcmp(sub, "approve") == 0 || strcmp(sub, "reject") == 0 || strcmp(sub, "revoke") == 0) &&
+	    (argc == 3 || (argc == 5 && strcmp(argv[3], "--reason") == 0))) {
+		char cmd[32];
+		snprintf(cmd, sizeof(cmd), "devices.%s", sub);
+		req = json_pack("{s:s, s:s, s:s}", "cmd", cmd, "id", argv[2], "reason",
+				argc == 5 ? argv[4] : "");
+		return simple(conn, req, print_device);
+	}
+	if (strcmp(sub, "cmd") == 0 && (argc == 4 || argc == 5)) {
+		json_t *body = NULL;
+		if (argc == 5) {
+			body = json_loads(argv[4], 0, NULL);
+			if (!json_is_object(body)) {
+				fprintf(
+				    stderr,
+				    "motcuactl: BODY must be a JSON object, e.g. '{\"text\":\"A-012\"}'\n");
+				json_decref(body);
+				return 2;
+			}
+		}
+		req = json_pack("{s:s, s:s, s:s, s:o}", "cmd", "devices.cmd", "id", argv[2], "cmd_name",
+				argv[3], "body", body ? body : json_object());
+		json_t *rep = call(conn, req);
+		json_decref(req);
+		if (!is_ok(rep))
+			return print_error(rep);
+		int st = strcmp(jstr(rep, "state"), "done") == 0 ? 0 : 1;
+		if (json_out)
+			print_json(rep);
+		else
+			print_device_cmd(rep);
+		json_decref(rep);
+		return st;
+	}
+	fprintf(stderr,
+		"motcuactl: devices list | approve|reject|revoke ID [--reason TEXT] | "
+		"cmd ID print|display|ping [BODY]\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -584,6 +669,8 @@ int main(int argc, char **argv)
 			req = json_pack("{s:s, s:I}", "cmd", "outbox.retry", "id", (json_int_t)id);
 			r = simple(conn, req, print_retry);
 		}
+	} else if (strcmp(av[0], "devices") == 0) {
+		r = cmd_devices(conn, ac, av);
 	} else if (strcmp(av[0], "config") == 0 && strcmp(sub, "show") == 0 && ac == 2) {
 		r = simple(conn, json_pack("{s:s}", "cmd", "config.show"), print_config);
 	} else {

@@ -1,0 +1,104 @@
+# Helpers for the MQTT scenarios (sourced after lib.sh, not run): a real mosquitto on a free
+# loopback port with the dynamic-security plugin, set up like the package's drop-in
+# (packaging/mosquitto/motcua.conf.in): no anonymous access, per_listener_settings false,
+# the plugin's file made by `mosquitto_ctrl dynsec init` with the admin client "motcuad".
+#
+# After it: MQTT_PORT, ADMIN_PW, CLAIM_PW (and their files), BLOG (the broker's log),
+# MOTCUA_DEVICE; mqtt_config writes motcua.conf with the [devices] section.
+
+for tool in mosquitto mosquitto_ctrl mosquitto_pub mosquitto_sub; do
+	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
+		skip "$tool is not installed (make deps: mosquitto, mosquitto-clients)"
+done
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+DYNSEC_SO=
+for f in /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so; do
+	[ -f "$f" ] && DYNSEC_SO=$f && break
+done
+[ -n "$DYNSEC_SO" ] || skip "mosquitto's dynamic-security plugin is not installed"
+MOTCUA_DEVICE=$MOTCUA_BUILD/motcua-device
+[ -x "$MOTCUA_DEVICE" ] || skip "$MOTCUA_DEVICE not built (make all)"
+
+# A free TCP port on loopback (the kernel picks it; a tiny window remains before use).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+MQTT_PORT=$(free_port)
+ADMIN_PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+CLAIM_PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$ADMIN_PW" >"$T/mqtt-admin.password"
+printf '%s\n' "$CLAIM_PW" >"$T/mqtt-claim.password"
+BLOG=$T/mosquitto.log
+BPID=
+
+broker_start() {
+	if [ ! -f "$T/dynsec.json" ]; then
+		mosquitto_ctrl dynsec init "$T/dynsec.json" motcuad "$ADMIN_PW" >/dev/null ||
+			fail "mosquitto_ctrl dynsec init failed"
+	fi
+	cat >"$T/mosquitto.conf" <<EOF
+# written by tests/integration/mqtt_lib.sh, like packaging/mosquitto/motcua.conf.in
+per_listener_settings false
+allow_anonymous false
+listener $MQTT_PORT 127.0.0.1
+plugin $DYNSEC_SO
+plugin_opt_config_file $T/dynsec.json
+user $(id -un)
+persistence false
+max_queued_messages 10000
+log_dest file $BLOG
+log_type error
+log_type warning
+log_type notice
+EOF
+	"$MOSQUITTO" -c "$T/mosquitto.conf" >>"$BLOG" 2>&1 &
+	BPID=$!
+	track_pid "$BPID"
+	local i=0
+	while ! (exec 3<>"/dev/tcp/127.0.0.1/$MQTT_PORT") 2>/dev/null; do
+		kill -0 "$BPID" 2>/dev/null || { cat "$BLOG"; fail "mosquitto exited at start"; }
+		[ $i -lt 250 ] || fail "mosquitto did not listen on $MQTT_PORT"
+		sleep 0.02
+		i=$((i + 1))
+	done
+}
+
+# mqtt_config [write_config LINES...] -- [devices LINES...]: motcua.conf pointing at the broker.
+mqtt_config() {
+	local base=() dev=() in_dev=0 a
+	for a in "$@"; do
+		if [ "$a" = "--" ]; then in_dev=1; elif [ $in_dev = 1 ]; then dev+=("$a"); else base+=("$a"); fi
+	done
+	write_config "${base[@]}"
+	{
+		echo "[devices]"
+		echo "mqtt_host = 127.0.0.1"
+		echo "mqtt_port = $MQTT_PORT"
+		echo "mqtt_password_file = $T/mqtt-admin.password"
+		echo "claim_password_file = $T/mqtt-claim.password"
+		for a in "${dev[@]}"; do echo "$a"; done
+	} >>"$CONF"
+}
+
+# dev ARGS...: the reference device against this broker.
+dev() { "$MOTCUA_DEVICE" --host 127.0.0.1 --port "$MQTT_PORT" "$@"; }
+
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() {
+	local limit=$(($1 * 10)) i=0
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $i -lt $limit ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# pending_ids: ids of the devices waiting for approval.
+pending_ids() { ctl --json devices list | python3 -c 'import json,sys; print("\n".join(d["id"] for d in json.load(sys.stdin)["devices"] if d["state"]=="pending"))'; }
+
+# wait_gateway: until motcuad has set up the broker (the claim account reads its birth).
+wait_gateway() {
+	wait_for "${1:-15}" mosquitto_sub -V 5 -h 127.0.0.1 -p "$MQTT_PORT" -u motcua-claim -P "$CLAIM_PW" \
+		-t motcua/v1/gateway/status -C 1 -W 1 ||
+		fail "motcuad did not set up the broker within ${1:-15}s"
+}
