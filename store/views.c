@@ -1,0 +1,243 @@
+/* Read-side queries for the staff page and the API, and the set-aside mark on the outbox. */
+#include "store/views.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/db.h"
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+/* q with LIKE's wildcards escaped (ESCAPE '\'), wrapped as pre..post. */
+static void like_pattern(const char *q, const char *pre, const char *post, char *out, size_t size)
+{
+	size_t n = 0;
+	for (const char *p = pre; *p && n + 1 < size; p++)
+		out[n++] = *p;
+	for (const char *p = q; *p && n + 2 < size; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			out[n++] = '\\';
+		out[n++] = *p;
+	}
+	for (const char *p = post; *p && n + 1 < size; p++)
+		out[n++] = *p;
+	out[n] = '\0';
+}
+
+int views_docs_search(struct db *db, const char *q, int64_t before_seq, int limit,
+		      int (*fn)(void *ctx, const struct doc_meta *m), void *ctx)
+{
+	char prefix[300], contains[300];
+	struct doc_meta m;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (!q[0])
+		return docs_list(db, before_seq, limit, fn, ctx);
+	if (strlen(q) > 128)
+		return -EINVAL;
+	like_pattern(q, "", "%", prefix, sizeof(prefix));
+	like_pattern(q, "%", "%", contains, sizeof(contains));
+	r = db_prepare(db,
+		       "SELECT id, seq, sha256, size, content_type, kind, source, name, intake_key, "
+		       "received_at FROM documents WHERE (?1 = 0 OR seq < ?1) AND (id LIKE ?2 ESCAPE '\\' "
+		       "OR name LIKE ?3 ESCAPE '\\' OR kind = ?4 OR source = ?4) ORDER BY seq DESC LIMIT ?5",
+		       &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, before_seq);
+	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, contains, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, q, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		col(st, 0, m.id, sizeof(m.id));
+		m.seq = sqlite3_column_int64(st, 1);
+		col(st, 2, m.sha256, sizeof(m.sha256));
+		m.size = sqlite3_column_int64(st, 3);
+		col(st, 4, m.content_type, sizeof(m.content_type));
+		col(st, 5, m.kind, sizeof(m.kind));
+		col(st, 6, m.source, sizeof(m.source));
+		col(st, 7, m.name, sizeof(m.name));
+		col(st, 8, m.intake_key, sizeof(m.intake_key));
+		col(st, 9, m.received_at, sizeof(m.received_at));
+		r = fn(ctx, &m);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = db_error(db, rc, "search documents");
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
+
+static int count(struct db *db, const char *sql, const char *arg, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, sql, &st);
+	if (r < 0)
+		return r;
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	else
+		r = db_error(db, rc, "count");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int views_docs_count(struct db *db, const char *since, int64_t *ret_since, int64_t *ret_total)
+{
+	int r = count(db, "SELECT COUNT(*) FROM documents WHERE received_at >= ?1", since, ret_since);
+	if (r == 0)
+		/* MAX(seq) - MIN(seq) would be cheaper but wrong after a rebuild with gaps. */
+		r = count(db, "SELECT COUNT(*) FROM documents", NULL, ret_total);
+	return r;
+}
+
+int views_audit_search(struct db *db, const char *q, int64_t before_seq, int limit,
+		       int (*fn)(void *ctx, const struct audit_row *row), void *ctx)
+{
+	char contains[300];
+	struct audit_row a;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (strlen(q) > 128)
+		return -EINVAL;
+	like_pattern(q, "%", "%", contains, sizeof(contains));
+	r = db_prepare(
+	    db,
+	    "SELECT seq, at, actor, action, subject, detail, prev, hash FROM audit "
+	    "WHERE (?1 = 0 OR seq < ?1) AND (?2 = '' OR actor LIKE ?3 ESCAPE '\\' OR "
+	    "action LIKE ?3 ESCAPE '\\' OR subject LIKE ?3 ESCAPE '\\') ORDER BY seq DESC LIMIT ?4",
+	    &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, before_seq);
+	sqlite3_bind_text(st, 2, q, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, contains, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		a.seq = sqlite3_column_int64(st, 0);
+		col(st, 1, a.at, sizeof(a.at));
+		col(st, 2, a.actor, sizeof(a.actor));
+		col(st, 3, a.action, sizeof(a.action));
+		col(st, 4, a.subject, sizeof(a.subject));
+		col(st, 5, a.detail, sizeof(a.detail));
+		col(st, 6, a.prev, sizeof(a.prev));
+		col(st, 7, a.hash, sizeof(a.hash));
+		r = fn(ctx, &a);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = db_error(db, rc, "search audit");
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
+
+struct rej {
+	struct db *db;
+	sqlite3_stmt *aside;
+	int want_aside;
+	int (*fn)(void *ctx, const struct outbox_item *it);
+	void *ctx;
+};
+
+static int rej_one(void *ctx, const struct outbox_item *it)
+{
+	struct rej *x = ctx;
+	sqlite3_reset(x->aside);
+	sqlite3_bind_int64(x->aside, 1, it->id);
+	int is_aside = sqlite3_step(x->aside) == SQLITE_ROW;
+	if (is_aside != x->want_aside)
+		return 0;
+	return x->fn(x->ctx, it);
+}
+
+int views_rejected(struct db *db, int aside, int limit, int (*fn)(void *ctx, const struct outbox_item *it),
+		   void *ctx)
+{
+	struct rej x = { .db = db, .want_aside = aside ? 1 : 0, .fn = fn, .ctx = ctx };
+	int r = db_prepare(db, "SELECT 1 FROM outbox_aside WHERE id = ?", &x.aside);
+	if (r < 0)
+		return r;
+	r = outbox_list(db, "rejected", limit, rej_one, &x);
+	sqlite3_finalize(x.aside);
+	return r;
+}
+
+static int finish(struct db *db, int r, const char *actor, const char *action, int64_t id, const char *detail)
+{
+	char subject[32];
+	snprintf(subject, sizeof(subject), "outbox-%lld", (long long)id);
+	if (r == 0)
+		r = audit_append(db, actor, action, subject, detail);
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+int views_outbox_aside(struct db *db, int64_t id, const char *actor, const char *note)
+{
+	struct outbox_item it;
+	sqlite3_stmt *st;
+	char now[32];
+	int r;
+
+	if (strlen(note) > 200)
+		return -EINVAL;
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = outbox_get(db, id, &it);
+	if (r == 0 && strcmp(it.state, "rejected") != 0)
+		r = -ESTALE;
+	if (r == 0)
+		r = db_prepare(db,
+			       "INSERT INTO outbox_aside(id, actor, at, note) VALUES(?1, ?2, ?3, ?4) "
+			       "ON CONFLICT(id) DO UPDATE SET actor = excluded.actor, at = excluded.at, "
+			       "note = excluded.note",
+			       &st);
+	if (r == 0) {
+		db_now(now);
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, note, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		r = rc == SQLITE_DONE ? 0 : db_error(db, rc, "set aside");
+		sqlite3_finalize(st);
+	}
+	return finish(db, r, actor, "outbox.aside", id, "");
+}
+
+int views_outbox_retry(struct db *db, int64_t id, const char *actor)
+{
+	sqlite3_stmt *st;
+	int r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = outbox_retry(db, id);
+	if (r == 0)
+		r = db_prepare(db, "DELETE FROM outbox_aside WHERE id = ?", &st);
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		int rc = sqlite3_step(st);
+		r = rc == SQLITE_DONE ? 0 : db_error(db, rc, "clear aside");
+		sqlite3_finalize(st);
+	}
+	return finish(db, r, actor, "outbox.retry", id, "");
+}

@@ -1,0 +1,149 @@
+/* What the web part's files share: the server, one request, the routes' helpers.  Only
+ * web/ includes this (and so only web/ sees libmicrohttpd). */
+#ifndef MOTCUA_WEB_INTERNAL_H
+#define MOTCUA_WEB_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gateway/accounts.h"
+#include "gateway/config.h"
+#include "web/form.h"
+#include "web/html.h"
+#include "web/i18n.h"
+
+#define WEB_PAGE_MAX (256 * 1024) /* a page's HTML, generous against the 50 KB aim */
+#define WEB_LAT_BUCKETS 11
+
+struct web {
+	struct MHD_Daemon *d;
+	struct store *store;
+	struct config cfg; /* [web] keys as at start (they need a restart) */
+	struct accounts_policy pol;
+	int tls;
+	unsigned port;
+	char port_file[CONFIG_PATH_MAX + 16];
+	char *tls_key, *tls_cert;
+	size_t tls_key_len;
+	/* metrics */
+	atomic_ullong lat[WEB_LAT_BUCKETS + 1];
+	atomic_ullong lat_sum_us;
+	atomic_ullong by_class[6]; /* index status/100 */
+	atomic_ullong uploads_ok, uploads_refused;
+};
+
+struct upload;
+
+/* One request, from its headers to the response's completion. */
+struct req {
+	struct web *w;
+	struct MHD_Connection *c;
+	const char *method;
+	char path[512];
+	int post;
+	enum lang lang;
+	char remote[64];
+	const struct route *route;
+	/* the session, when there is one */
+	int authed;
+	struct session sess;
+	struct user user;
+	char actor[48]; /* "web:<name>" for the audit chain */
+	/* a urlencoded body */
+	struct buf body;
+	int refused; /* an HTTP status decided while the body was still arriving */
+	int csrf_ok; /* a multipart body's csrf field matched */
+	struct upload *up;
+	uint64_t swallowed;
+	struct timespec t0;
+	unsigned status;
+};
+
+enum route_flags {
+	R_PUBLIC = 1, /* no session needed */
+	R_ADMIN = 2, /* admins only */
+	R_CSRF = 4, /* a POST whose form must carry the session's CSRF token */
+	R_UPLOAD = 8, /* multipart body streamed into intake */
+	R_TOKEN = 16, /* machines: a bearer token instead of a session */
+	R_PREFIX = 32, /* path matches as a prefix */
+	R_ANY_STATE = 64, /* reachable while the password must be changed */
+};
+
+struct route {
+	const char *method;
+	const char *path;
+	int flags;
+	enum MHD_Result (*fn)(struct req *r);
+};
+
+/* server.c */
+struct db *web_db(struct req *r); /* this thread's store connection, or NULL */
+const char *web_arg(struct req *r, const char *name); /* query argument or NULL */
+/* A urlencoded form field into out ("" when absent); -errno on a malformed body. */
+int web_field(struct req *r, const char *name, char *out, size_t size);
+enum MHD_Result web_send(struct req *r, unsigned status, const char *type, struct buf *b);
+enum MHD_Result web_redirect(struct req *r, const char *location);
+/* An error page (or JSON for the API) with the catalogue's message for status. */
+enum MHD_Result web_error(struct req *r, unsigned status, enum str msg);
+void web_page_begin(struct req *r, struct buf *b, enum str title, const char *nav);
+void web_page_end(struct req *r, struct buf *b);
+/* A notice box: kind is "ok" or "err". */
+void web_notice(struct buf *b, const char *kind, const char *html_text);
+void web_csrf_input(struct req *r, struct buf *b);
+/* 1 when the request's urlencoded "csrf" field equals the session's token. */
+int web_csrf_valid(struct req *r);
+void web_add_security_headers(struct MHD_Response *resp, int tls);
+
+/* Handlers (pages.c, admin.c, api.c, upload.c). */
+enum MHD_Result page_dashboard(struct req *r);
+enum MHD_Result page_devices(struct req *r);
+enum MHD_Result post_devices(struct req *r);
+enum MHD_Result page_documents(struct req *r);
+enum MHD_Result page_document(struct req *r);
+enum MHD_Result page_outbox(struct req *r);
+enum MHD_Result post_outbox(struct req *r);
+enum MHD_Result page_audit(struct req *r);
+enum MHD_Result page_settings(struct req *r);
+enum MHD_Result page_coming(struct req *r);
+enum MHD_Result page_verify(struct req *r);
+enum MHD_Result page_login(struct req *r);
+enum MHD_Result post_login(struct req *r);
+enum MHD_Result post_logout(struct req *r);
+enum MHD_Result page_users(struct req *r);
+enum MHD_Result post_users(struct req *r);
+enum MHD_Result page_account(struct req *r);
+enum MHD_Result post_account(struct req *r);
+enum MHD_Result api_dispatch(struct req *r);
+enum MHD_Result api_healthz(struct req *r);
+enum MHD_Result api_metrics(struct req *r);
+enum MHD_Result static_css(struct req *r);
+
+/* upload.c: the streamed upload of a scan into intake_document. */
+int upload_begin(struct req *r, const char *content_type);
+int upload_feed(struct req *r, const char *data, size_t len);
+enum MHD_Result upload_finish(struct req *r);
+void upload_abort(struct req *r);
+/* Streams a stored document's bytes (verified first) as the response. */
+enum MHD_Result upload_send_document(struct req *r, const char *id, int download);
+
+/* status.c: the numbers the dashboard, the API and /metrics show. */
+struct web_status {
+	int link; /* enum uplink_link, or -1 when the uplink is not built in */
+	char link_reason[200];
+	int64_t link_since;
+	int64_t delivered_since_start;
+	int64_t queued, sending, delivered, rejected, rejected_aside;
+	int64_t pending_bytes;
+	int64_t oldest_age_s; /* -1 when nothing waits */
+	int devices_known; /* devices table present */
+	int64_t dev_online, dev_pending, dev_active, dev_stale, dev_total;
+	int64_t intake_today, docs_total;
+	int64_t free_bytes;
+	int intake_paused;
+};
+int web_status_read(struct req *r, struct web_status *ret);
+const char *web_link_name(int link);
+
+#endif
