@@ -95,6 +95,14 @@ static const struct key keys[] = {
 	INT_AS("uplink", "probe_interval_ms", uplink_probe_interval_ms, 100, 600000, "1000"),
 	INT_AS("uplink", "stall_timeout_s", uplink_stall_timeout_s, 2, 3600, "10"),
 	INT_AS("uplink", "connect_timeout_s", uplink_connect_timeout_s, 1, 600, "10"),
+	STR_AS("sign", "signer", sign_signer, KEY_PATH, "/usr/libexec/motcua/motcua-signer", 0),
+	STR_AS("sign", "user", sign_user, KEY_STRING, "motcua-sign", 0),
+	STR_AS("sign", "key", sign_key, KEY_STRING, "/etc/motcua/keys/test-signing.key", 0),
+	STR_AS("sign", "cert", sign_cert, KEY_OPTPATH, "/etc/motcua/keys/test-signing.crt", 0),
+	STR_AS("sign", "pkcs11_module", sign_pkcs11_module, KEY_OPTPATH, "", 0),
+	STR_AS("sign", "pin_file", sign_pin_file, KEY_OPTPATH, "", 0),
+	STR_AS("sign", "trust_file", sign_trust_file, KEY_OPTPATH, "", 0),
+	INT_AS("sign", "book", sign_book, 1, 99, "1"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -59,6 +59,15 @@ struct config {
 	int64_t uplink_probe_interval_ms;
 	int64_t uplink_stall_timeout_s;
 	int64_t uplink_connect_timeout_s;
+	/* [sign] (gateway/sign: motcua-signer and certified copies; restart to change) */
+	char sign_signer[CONFIG_PATH_MAX];
+	char sign_user[64];
+	char sign_key[CONFIG_PATH_MAX];
+	char sign_cert[CONFIG_PATH_MAX];
+	char sign_pkcs11_module[CONFIG_PATH_MAX];
+	char sign_pin_file[CONFIG_PATH_MAX];
+	char sign_trust_file[CONFIG_PATH_MAX];
+	int64_t sign_book;
 };
 
 /* Fills cfg with every default. */

@@ -17,6 +17,7 @@
 #include "gateway/control.h"
 #include "gateway/events.h"
 #include "gateway/log.h"
+#include "gateway/sign/copy.h"
 #include "store/fsutil.h"
 #include "store/store.h"
 #include "uplink/uplink.h"
@@ -117,6 +118,8 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		log_error("cannot create runtime directory %s: %s", cfg->runtime_dir, strerror(-r));
 		goto out;
 	}
+	/* The key holder first, while motcuad has no thread and may still switch users. */
+	copy_service_start(cfg);
 	r = store_open(&so, &store);
 	if (r < 0) {
 		log_error("cannot open the store in %s; see the messages above", cfg->state_dir);
@@ -177,6 +180,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	store_close(store);
+	copy_service_stop();
 	events_close();
 	if (status == 0)
 		log_info("stopped");

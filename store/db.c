@@ -95,6 +95,21 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  updated_at TEXT NOT NULL);"
 	"CREATE INDEX device_commands_queued ON device_commands(state) WHERE state = 'queued';",
+	/* the certified-copy book, SCT/BS numbers per year (store/copies.c) */
+	"CREATE TABLE copies("
+	"  id INTEGER PRIMARY KEY,"
+	"  year INTEGER NOT NULL,"
+	"  book INTEGER NOT NULL,"
+	"  number INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK(state IN ('reserved','issued','void')),"
+	"  original_id TEXT NOT NULL,"
+	"  doc_id TEXT NOT NULL DEFAULT '',"
+	"  official TEXT NOT NULL,"
+	"  seal TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  created_at TEXT NOT NULL,"
+	"  issued_at TEXT NOT NULL DEFAULT '',"
+	"  UNIQUE(year, number));",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

@@ -138,6 +138,24 @@ static int new_id(const char *intake_key, char out[DOC_ID_LEN])
 
 int docs_intake(struct db *db, const char *manifest_dir, const char *actor, struct doc_meta *meta)
 {
+	int r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = docs_add(db, manifest_dir, actor, meta, "documents", OUTBOX_PRIO_DOCUMENT, "document");
+	if (r == 1) {
+		db_rollback(db);
+		return 1;
+	}
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+int docs_add(struct db *db, const char *manifest_dir, const char *actor, struct doc_meta *meta,
+	     const char *stream, int priority, const char *outbox_kind)
+{
 	struct doc_meta m = *meta, old;
 	char detail[256];
 	int r;
@@ -146,51 +164,40 @@ int docs_intake(struct db *db, const char *manifest_dir, const char *actor, stru
 	    !docs_token_valid(m.source, sizeof(m.source)) || !docs_key_valid(m.intake_key) ||
 	    !m.content_type[0])
 		return -EINVAL;
-	r = db_begin(db);
-	if (r < 0)
-		return r;
 	r = find_by_key(db, m.intake_key, &old);
 	if (r == 0) {
-		db_rollback(db);
 		*meta = old;
 		return 1;
 	}
 	if (r != -ENOENT)
-		goto fail;
+		return r;
 	r = next_seq(db, &m.seq);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = new_id(m.intake_key, m.id);
 	if (r < 0)
-		goto fail;
+		return r;
 	db_now(m.received_at);
 	r = insert_doc(db, &m);
 	if (r < 0)
-		goto fail;
+		return r;
 	/* The intake key becomes the upstream idempotency key: fixed here, for good. */
-	r = outbox_enqueue(db, "documents", OUTBOX_PRIO_DOCUMENT, "document", m.id, m.intake_key, m.size,
-			   NULL);
+	r = outbox_enqueue(db, stream, priority, outbox_kind, m.id, m.intake_key, m.size, NULL);
 	if (r < 0)
-		goto fail;
+		return r;
 	snprintf(detail, sizeof(detail),
 		 "{\"sha256\":\"%s\",\"size\":%lld,\"kind\":\"%s\",\"source\":\"%s\"}", m.sha256,
 		 (long long)m.size, m.kind, m.source);
 	r = audit_append(db, actor, "document.intake", m.id, detail);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = manifest_write(manifest_dir, &m);
 	if (r < 0) {
 		log_error("store: cannot write manifest for document %s: %s", m.id, strerror(-r));
-		goto fail;
+		return r;
 	}
-	r = db_commit(db);
-	if (r < 0)
-		goto fail;
 	*meta = m;
 	return 0;
-fail:
-	db_rollback(db);
-	return r;
 }
 
 static int seq_taken(struct db *db, int64_t seq)

@@ -43,6 +43,13 @@ int docs_key_valid(const char *s);
  * 0 for a new document, -errno on failure (nothing committed). */
 int docs_intake(struct db *db, const char *manifest_dir, const char *actor, struct doc_meta *meta);
 
+/* docs_intake's work inside the caller's transaction (db_begin), with the outbox item on the
+ * given stream, priority and kind (a certified copy goes to "copies").  Returns 1 (nothing
+ * written, meta is the earlier document) when the intake key is known, 0, or -errno; the
+ * caller rolls back on failure. */
+int docs_add(struct db *db, const char *manifest_dir, const char *actor, struct doc_meta *meta,
+	     const char *stream, int priority, const char *outbox_kind);
+
 /* Reads one document's row; -ENOENT when there is none. */
 int docs_get(struct db *db, const char *id, struct doc_meta *ret_meta);
 

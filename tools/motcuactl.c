@@ -20,6 +20,7 @@
 #include "gateway/ctlproto.h"
 #include "gateway/log.h"
 #include "store/fsutil.h"
+#include "tools/ctl_sign.h"
 
 static int json_out;
 
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 	    "                      or $MOTCUA_SOCKET)\n"
 	    "  -c, --config FILE   read the socket path from this motcua.conf\n"
 	    "      --json          print the daemon's JSON answer\n");
+	fprintf(f, "certified copies and signing keys:\n");
+	ctl_sign_usage(f);
 }
 
 static int connect_to(const char *path, int *ret_fd)
@@ -621,6 +624,10 @@ int main(int argc, char **argv)
 		if (!sock || cfgpath)
 			sock = cfg.control_socket;
 	}
+	/* Copies, seals and keys connect only when they need motcuad (verification is offline). */
+	if (strcmp(argv[optind], "copy") == 0 || strcmp(argv[optind], "seal") == 0 ||
+	    strcmp(argv[optind], "keys") == 0)
+		return ctl_sign_main(sock, json_out, argc - optind, argv + optind);
 	r = connect_to(sock, &fd);
 	if (r < 0) {
 		fprintf(stderr,

@@ -9,10 +9,11 @@ SIGN_RENDER_PKGS := cairo pangocairo libqrencode
 SIGNER_PKGS      := libp11 libseccomp
 
 # Seal codec and verification: OpenSSL only; motcuactl verifies offline with them.
-SIGN_VERIFY_SRC := gateway/sign/seal.c
+SIGN_VERIFY_SRC := gateway/sign/seal.c gateway/sign/pades.c gateway/sign/verify.c
 # What motcuad adds: talking to the signer, rendering, PAdES, the copy service and book.
-SIGN_DAEMON_SRC := gateway/sign/signclient.c
-SIGN_KEYS_SRC   :=
+SIGN_DAEMON_SRC := gateway/sign/signclient.c gateway/sign/render.c gateway/sign/copy.c \
+                   gateway/sign/copy_cmds.c store/copies.c
+SIGN_KEYS_SRC   := tools/ctl_sign.c
 
 SIGN_VERIFY_OBJ := $(SIGN_VERIFY_SRC:%.c=$(BUILD)/obj/%.o)
 SIGN_DAEMON_OBJ := $(SIGN_DAEMON_SRC:%.c=$(BUILD)/obj/%.o)

@@ -111,7 +111,6 @@ static void limits(void)
 {
 	struct rlimit zero = { 0, 0 }, files = { 64, 64 };
 	setrlimit(RLIMIT_CORE, &zero);
-	setrlimit(RLIMIT_FSIZE, &zero);
 	setrlimit(RLIMIT_NPROC, &zero);
 	setrlimit(RLIMIT_NOFILE, &files);
 #if !defined(__SANITIZE_ADDRESS__)
