@@ -43,6 +43,8 @@ struct xfer {
 	const unsigned char *body;
 	size_t body_len, body_pos;
 	int paused;
+	int64_t progress_ms; /* when bytes last moved either way (monotonic) */
+	curl_off_t seen_up, seen_down;
 	char *post; /* JSON or form body (owned) */
 	int token_gen; /* which token the request carried */
 	char err[CURL_ERROR_SIZE];

@@ -76,6 +76,7 @@ static void pace(struct uplink *u)
 			struct xfer *x = u->jobs[i].x;
 			if (x && x->paused) {
 				x->paused = 0;
+				x->progress_ms = u->now;
 				u->npaused--;
 				curl_easy_pause(x->easy, CURLPAUSE_CONT);
 			}
@@ -168,9 +169,11 @@ static void link_down(struct uplink *u, const char *why)
 {
 	snprintf(u->reason, sizeof(u->reason), "%s", why);
 	set_link(u, UPLINK_LINK_DOWN, why);
-	/* Nothing waits in memory while the link is down: the items go back to the queue. */
+	/* Nothing waits in memory while the link is down: the items go back to the queue with
+	 * their confirmed offsets, and transfers still hanging on the dead link are abandoned
+	 * (the server commits whole chunks only; the next attempt asks for its offset). */
 	for (int i = 0; i < u->nslots; i++)
-		if (u->jobs[i].used && !u->jobs[i].x)
+		if (u->jobs[i].used)
 			job_release(u, &u->jobs[i], "link down");
 }
 
@@ -227,9 +230,38 @@ static void probe_done(struct uplink *u, struct xfer *x, CURLcode cc, long statu
 		u->next_probe_ms = u->now;
 }
 
+/* A link that dies silently (packets vanish) leaves transfers hanging until TCP and the
+ * stall timeout give up, and TCP's backoff then wastes seconds after the link is back.  So a
+ * transfer that moves nothing for two probe intervals makes the monitor probe on a fresh
+ * connection: a failure there means the link is down, and every transfer is abandoned for the
+ * probes, which notice the return within one interval. */
+static void suspect_silence(struct uplink *u)
+{
+	int64_t quiet = 2 * u->cfg.uplink_probe_interval_ms;
+	if (quiet < 1000)
+		quiet = 1000;
+	if (u->link != UPLINK_LINK_UP || probes_in_flight(u) > 0 || u->now < u->next_probe_ms)
+		return;
+	for (int i = 0; i < u->nslots; i++) {
+		struct xfer *x = u->jobs[i].x;
+		if (x && !x->paused && u->now - x->progress_ms > quiet) {
+			log_debug("uplink: item %lld: nothing moved for %lld ms; probing the link",
+				  (long long)u->jobs[i].it.id, (long long)(u->now - x->progress_ms));
+			if (u->probe_fails < 1)
+				u->probe_fails = 1;
+			probe_start(u);
+			return;
+		}
+	}
+}
+
 void uplink_link_fault(struct uplink *u, const char *reason)
 {
 	snprintf(u->reason, sizeof(u->reason), "%s", reason);
+	/* The failed transfer counts as the first failure: one failed probe more and the link
+	 * is down. */
+	if (u->probe_fails < 1)
+		u->probe_fails = 1;
 	/* Suspect the link: probe it now (unless a probe is already out). */
 	if (u->link != UPLINK_LINK_DOWN && probes_in_flight(u) == 0)
 		probe_start(u);
@@ -391,6 +423,7 @@ static void *thread_main(void *arg)
 		}
 		if (!u->stopped_by_config && u->link != UPLINK_LINK_UP && u->now >= u->next_probe_ms)
 			probe_start(u);
+		suspect_silence(u);
 		fill_slots(u);
 		for (int i = 0; i < u->nslots; i++)
 			job_step(u, &u->jobs[i]);

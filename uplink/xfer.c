@@ -99,6 +99,18 @@ static int on_seek(void *ctx, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+/* Notes when bytes last moved, for the link monitor's suspicion of a silent outage. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = ctx;
+	if (ulnow != x->seen_up || dlnow != x->seen_down) {
+		x->seen_up = ulnow;
+		x->seen_down = dlnow;
+		x->progress_ms = x->u->now;
+	}
+	return 0;
+}
+
 struct xfer *xfer_new(struct uplink *u, struct job *j, enum op op, const char *path_or_url)
 {
 	const struct config *c = &u->cfg;
@@ -131,6 +143,9 @@ struct xfer *xfer_new(struct uplink *u, struct job *j, enum op op, const char *p
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "motcuad/" MOTCUA_VERSION);
 	/* TLS: verification is always on; the CA file and the pin only narrow it. */
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -154,7 +169,7 @@ struct xfer *xfer_new(struct uplink *u, struct job *j, enum op op, const char *p
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)c->uplink_stall_timeout_s);
 	if (op == OP_PROBE) {
-		long t = (long)(c->uplink_connect_timeout_s < 5 ? c->uplink_connect_timeout_s : 5);
+		long t = (long)(c->uplink_connect_timeout_s < 3 ? c->uplink_connect_timeout_s : 3);
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, t);
 		curl_easy_setopt(e, CURLOPT_TIMEOUT, t + 2);
 		/* A fresh connection: a probe must prove the path works now. */
@@ -226,6 +241,7 @@ int xfer_start(struct xfer *x)
 		set_patch(x);
 	if (x->hdrs)
 		curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+	x->progress_ms = x->u->now;
 	mc = curl_multi_add_handle(x->u->multi, x->easy);
 	if (mc != CURLM_OK) {
 		log_error("uplink: cannot start a request: %s", curl_multi_strerror(mc));

@@ -118,3 +118,70 @@ receipts_match() {
 		done)
 	[ -z "$bad" ] || fail "receipts differ from the simulator's: $bad"
 }
+
+# ---- network namespaces: a slow, breakable link between motcuad and the simulator ----------
+# netns_link RATE: a namespace NS holding the simulator's end (NS_IP) of a veth pair whose
+# motcuad end (VETH_HOST, address HOST_IP) stays here; both directions shaped by tc tbf to
+# RATE (e.g. 2mbit).  Removed by the EXIT trap.  Skips (77) when namespaces cannot be made.
+NS=
+VETH_HOST=
+VETH_NS=
+netns_link() {
+	local rate=$1 net
+	command -v ip >/dev/null && command -v tc >/dev/null || skip "ip/tc (iproute2) are not installed"
+	NS=mcu$$
+	ip netns add "$NS" 2>/dev/null || { NS=; skip "cannot create a network namespace (needs root or CAP_NET_ADMIN)"; }
+	trap _uplink_cleanup EXIT
+	VETH_HOST=mcu$$h
+	VETH_NS=mcu$$n
+	net=10.$((RANDOM % 200 + 20)).$((RANDOM % 250))
+	HOST_IP=$net.1
+	NS_IP=$net.2
+	ip link add "$VETH_HOST" type veth peer name "$VETH_NS" || fail "veth"
+	ip link set "$VETH_NS" netns "$NS" || fail "veth into $NS"
+	ip addr add "$HOST_IP/24" dev "$VETH_HOST" || fail "address"
+	ip link set "$VETH_HOST" up
+	ip netns exec "$NS" ip addr add "$NS_IP/24" dev "$VETH_NS" || fail "address in $NS"
+	ip netns exec "$NS" ip link set "$VETH_NS" up
+	ip netns exec "$NS" ip link set lo up
+	# tbf: the rate, a burst of 10 ms of it, and a queue of 100 ms (a modem's buffer).
+	tc qdisc add dev "$VETH_HOST" root tbf rate "$rate" burst 32kbit latency 100ms || skip "tc tbf is not available"
+	ip netns exec "$NS" tc qdisc add dev "$VETH_NS" root tbf rate "$rate" burst 32kbit latency 100ms || skip "tc tbf is not available"
+	SIM_NETNS=$NS
+}
+
+# link_down / link_up: the far end of the link goes away (the box's own interface stays up,
+# so packets vanish as on a real outage: no quick "network unreachable").
+link_down() { ip netns exec "$NS" ip link set "$VETH_NS" down; }
+link_up() { ip netns exec "$NS" ip link set "$VETH_NS" up; }
+
+# tx_bytes: bytes motcuad's side has put on the link.
+tx_bytes() { cat "/sys/class/net/$VETH_HOST/statistics/tx_bytes"; }
+
+# first_data_ms: after link_up, milliseconds until the box has sent more than 3000 bytes
+# (upload data, not just a handshake or a ping); polls every 10 ms, gives up after 30 s (-1).
+first_data_ms() {
+	local t0 b0 now
+	t0=$(date +%s%N)
+	b0=$(tx_bytes)
+	while :; do
+		now=$(date +%s%N)
+		if [ $(($(tx_bytes) - b0)) -gt 3000 ]; then
+			echo $(((now - t0) / 1000000))
+			return
+		fi
+		[ $(((now - t0) / 1000000)) -lt 30000 ] || { echo -1; return; }
+		sleep 0.01
+	done
+}
+
+_uplink_cleanup() {
+	local rc=$?
+	[ -n "$SIM_PID" ] && kill -KILL "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+	[ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	DPID=
+	[ -n "$VETH_HOST" ] && ip link del "$VETH_HOST" 2>/dev/null
+	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+	(exit $rc)
+	_cleanup
+}
