@@ -21,6 +21,7 @@
 #include "gateway/log.h"
 #include "store/fsutil.h"
 #include "tools/ctl_sign.h"
+#include "tools/ctl_recognize.h"
 
 static int json_out;
 
@@ -55,6 +56,8 @@ static void usage(FILE *f)
 	    "      --json          print the daemon's JSON answer\n");
 	fprintf(f, "certified copies and signing keys:\n");
 	ctl_sign_usage(f);
+	fprintf(f, "recognition (offline, no daemon):\n");
+	ctl_recognize_usage(f);
 }
 
 static int connect_to(const char *path, int *ret_fd)
@@ -624,6 +627,8 @@ int main(int argc, char **argv)
 		if (!sock || cfgpath)
 			sock = cfg.control_socket;
 	}
+	if (strcmp(argv[optind], "recognize") == 0)
+		return ctl_recognize_main(argc - optind, argv + optind);
 	/* Copies, seals and keys connect only when they need motcuad (verification is offline). */
 	if (strcmp(argv[optind], "copy") == 0 || strcmp(argv[optind], "seal") == 0 ||
 	    strcmp(argv[optind], "keys") == 0)

@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -84,15 +83,17 @@ struct ctx {
 	int vn;
 };
 
-__attribute__((format(printf, 2, 3))) static void problem(struct mrz *m, const char *fmt, ...)
+/* Flags the result for review and marks the field as not to be trusted. */
+static void problem(struct mrz *m, const char *field, const char *what)
 {
-	va_list ap;
+	static const char *names[] = { "document_number", "date_of_birth", "expiry_date", "sex",
+				       "nationality",     "full_name",     "id_number" };
 	m->needs_review = 1;
-	if (m->problem[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(m->problem, sizeof(m->problem), fmt, ap);
-	va_end(ap);
+	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(field, names[i]) == 0)
+			m->bad |= 1u << i;
+	if (!m->problem[0])
+		snprintf(m->problem, sizeof(m->problem), "%s %s", field, what);
 }
 
 static void set_kind(struct ctx *c, int line, int start, int len, char k)
@@ -242,7 +243,7 @@ static void verify(struct ctx *c, enum mrz_check_id id, const char *skip_mask)
 		return;
 	}
 	m->check[id] = MRZ_CHECK_FAILED;
-	problem(m, "%s check digit does not agree", mrz_check_name(id));
+	problem(m, id == MRZ_CK_OPTIONAL ? "id_number" : mrz_check_name(id), "check digit does not agree");
 }
 
 static int days_in_month(int y, int mo)
@@ -318,18 +319,18 @@ static void parse_name(struct ctx *c, const char *src, int len)
 	while (end > 0 && name[end - 1] == '<')
 		end--;
 	if (end == 0 || name[0] == '<') {
-		problem(m, "%s is empty or starts with a filler", "full_name");
+		problem(m, "full_name", "is empty or starts with a filler");
 		return;
 	}
 	/* Letters after a run of three or more fillers are a misread filler (K, C) more often
 	 * than a name. */
 	if (strstr(name, "<<<") && strstr(name, "<<<") - name < end) {
-		problem(m, "%s has letters after the filler run", "full_name");
+		problem(m, "full_name", "has letters after the filler run");
 		return;
 	}
 	for (int i = 2; i < end; i++)
 		if (name[i] != '<' && name[i] == name[i - 1] && name[i] == name[i - 2]) {
-			problem(m, "%s has a letter three times in a row", "full_name");
+			problem(m, "full_name", "has a letter three times in a row");
 			return;
 		}
 	size_t o = 0;
@@ -341,7 +342,7 @@ static void parse_name(struct ctx *c, const char *src, int len)
 			continue;
 		}
 		if (name[i] < 'A' || name[i] > 'Z') {
-			problem(m, "%s has a character that is not a letter", "full_name");
+			problem(m, "full_name", "has a character that is not a letter");
 			m->full_name[0] = 0;
 			return;
 		}
@@ -355,7 +356,7 @@ static void parse_name(struct ctx *c, const char *src, int len)
 			/* The last word may be cut by the line's end. */
 			int truncated = (w + n == m->full_name + o) && end == len;
 			if ((!truncated && !vn_syllable(w, n)) || n > 7)
-				problem(m, "%s has a word that is not a Vietnamese syllable", "full_name");
+				problem(m, "full_name", "has a word that is not a Vietnamese syllable");
 			words++;
 			w += n;
 			while (*w == ' ')
@@ -505,7 +506,7 @@ int mrz_parse(const char *text, size_t len, int ref_year, struct mrz *ret)
 				to = '?';
 			if (to != ch) {
 				m->line[l][p] = to;
-				m->corrections++;
+				m->coercions++;
 			}
 		}
 
@@ -536,10 +537,10 @@ int mrz_parse(const char *text, size_t len, int ref_year, struct mrz *ret)
 	const char *l0 = m->line[0], *l1 = m->line[1];
 	memcpy(m->doc_code, l0, 2);
 	if (format == 1 ? !strchr("IAC", l0[0]) : l0[0] != 'P')
-		problem(m, "%s is not a known document code", "document_code");
+		problem(m, "document_code", "is not a known document code");
 	memcpy(m->issuer, l0 + 2, 3);
 	if (!country_valid(m->issuer))
-		problem(m, "%s is not a known country code", "issuer");
+		problem(m, "issuer", "is not a known country code");
 	const char *num = format == 1 ? l0 + 5 : l1;
 	int nl = 9;
 	while (nl > 0 && num[nl - 1] == '<')
@@ -551,39 +552,38 @@ int mrz_parse(const char *text, size_t len, int ref_year, struct mrz *ret)
 	const char *nat = format == 1 ? l1 + 15 : l1 + 10;
 	int by = 0, ey = 0;
 	if (parse_date(dob, 1, ref_year, m->date_of_birth, &by) < 0 || by > ref_year)
-		problem(m, "%s is not a valid date", "date_of_birth"), m->date_of_birth[0] = 0;
+		problem(m, "date_of_birth", "is not a valid date"), m->date_of_birth[0] = 0;
 	if (c.vn && memcmp(exp, "991231", 6) == 0)
 		m->no_expiry = 1;
 	else if (parse_date(exp, 0, ref_year, m->expiry_date, &ey) < 0)
-		problem(m, "%s is not a valid date", "expiry_date"), m->expiry_date[0] = 0;
+		problem(m, "expiry_date", "is not a valid date"), m->expiry_date[0] = 0;
 	else if (m->date_of_birth[0] && strcmp(m->expiry_date, m->date_of_birth) <= 0)
-		problem(m, "%s is before the date of birth", "expiry_date");
+		problem(m, "expiry_date", "is before the date of birth");
 	m->sex = sex == '<' ? 'X' : (sex == 'M' || sex == 'F') ? sex : 0;
 	if (!m->sex)
-		problem(m, "%s is unreadable", "sex");
+		problem(m, "sex", "is unreadable");
 	memcpy(m->nationality, nat, 3);
 	if (!country_valid(m->nationality))
-		problem(m, "%s is not a known country code", "nationality");
+		problem(m, "nationality", "is not a known country code");
 	for (int l = 0; l < m->nlines; l++)
 		if (strchr(m->line[l], '?'))
-			problem(m, "%s has an unreadable character",
-				l == m->nlines - 1 ? "full_name" : "mrz");
+			problem(m, l == m->nlines - 1 ? "full_name" : "mrz", "has an unreadable character");
 
 	if (c.vn) {
 		memcpy(m->id_number, l0 + 15, 12);
 		if (memcmp(l0 + 5, l0 + 18, 9) != 0)
-			problem(m, "%s differs from the 12-digit number", "document_number");
+			problem(m, "document_number", "differs from the 12-digit number");
 		if (memcmp(l0 + 27, "<<", 2) != 0 || memcmp(l1 + 18, "<<<<<<<<<<<", 11) != 0)
-			problem(m, "%s is not all fillers", "filler");
+			problem(m, "filler", "is not all fillers");
 		/* Digit 4 of the personal number: century and sex; digits 5-6: year of birth. */
 		int g = l0[18] - '0';
 		if (g >= 0 && g <= 9 && m->date_of_birth[0]) {
 			int century = (g / 2 + 19) * 100;
 			if ((g % 2 ? 'F' : 'M') != m->sex)
-				problem(m, "%s disagrees with the personal number", "sex");
+				problem(m, "sex", "disagrees with the personal number");
 			if (by / 100 * 100 != century || (by % 100) / 10 != l0[19] - '0' ||
 			    by % 10 != l0[20] - '0')
-				problem(m, "%s disagrees with the personal number", "date_of_birth");
+				problem(m, "date_of_birth", "disagrees with the personal number");
 		}
 	}
 	parse_name(&c, format == 1 ? m->line[2] : l0 + 5, format == 1 ? 30 : 39);

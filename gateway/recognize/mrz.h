@@ -11,6 +11,15 @@
 #define MRZ_TEXT_MAX 4096 /* longest input accepted by mrz_parse */
 
 enum mrz_check_state { MRZ_CHECK_ABSENT = 0, MRZ_CHECK_OK, MRZ_CHECK_CORRECTED, MRZ_CHECK_FAILED };
+enum mrz_field {
+	MRZ_F_DOC_NUMBER,
+	MRZ_F_BIRTH,
+	MRZ_F_EXPIRY,
+	MRZ_F_SEX,
+	MRZ_F_NATIONALITY,
+	MRZ_F_NAME,
+	MRZ_F_ID
+};
 enum mrz_check_id {
 	MRZ_CK_DOC_NUMBER,
 	MRZ_CK_BIRTH,
@@ -35,8 +44,10 @@ struct mrz {
 	char sex; /* 'M', 'F', 'X' (unspecified) or 0 when unreadable */
 	char full_name[80]; /* "SURNAME GIVEN NAMES", fillers as spaces */
 	enum mrz_check_state check[MRZ_NCHECKS];
-	int corrections; /* characters changed (type coercions and check-digit corrections) */
+	int corrections; /* characters changed to make a check digit agree */
+	int coercions; /* characters with one reading at their place (O in a date is 0) */
 	int needs_review;
+	unsigned bad; /* fields not to be trusted: 1 << MRZ_F_* */
 	char problem[96]; /* the first problem found, naming the field; "" when none */
 };
 

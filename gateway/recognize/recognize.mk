@@ -23,3 +23,17 @@ $(REC_FUZZ:%=$(BUILD)/fuzz/fuzz_%): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# The worker: the only program that links zbar, Tesseract, Leptonica, FreeType, libseccomp.
+REC_PKGS := zbar tesseract lept freetype2 libseccomp
+REC_WORKER_SRC := gateway/recognize/worker.c gateway/recognize/recognizer.c gateway/recognize/ocrb.c \
+                  gateway/recognize/sandbox.c gateway/recognize/proto.c
+REC_WORKER_OBJ := $(REC_WORKER_SRC:%.c=$(BUILD)/obj/%.o)
+$(REC_WORKER_OBJ): CFLAGS_ALL += $(shell pkg-config --cflags $(REC_PKGS) 2>/dev/null)
+
+BINS += $(BUILD)/motcua-recognize
+$(BUILD)/motcua-recognize: $(REC_WORKER_OBJ) $(REC_PARSE_OBJ) $(BUILD)/obj/gateway/log.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(REC_PKGS)) -lm
+
+# motcuactl recognize runs the worker itself (framing and spawning only, no image libraries).
+$(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_recognize.o $(BUILD)/obj/gateway/recognize/proto.o

@@ -86,27 +86,40 @@ json_t *result_build(const struct rec_input *in)
 		json_t *mc = json_object();
 		if (!in->qr)
 			type = m->format == 1 ? "id_card_back" : "passport";
-		if (m->id_number[0])
+			/* A field is given only when its own check digit agreed (or a unique correction
+		 * made it agree) and nothing else about it was found wrong; fields without a check
+		 * digit only when the rest of the zone reads well. */
+#define TRUSTED(ck, f) (CHECKED(ck) && !(m->bad & (1u << (f))))
+#define CHECKED(ck) (m->check[ck] == MRZ_CHECK_OK || m->check[ck] == MRZ_CHECK_CORRECTED)
+		int zone_ok = CHECKED(MRZ_CK_COMPOSITE) && CHECKED(MRZ_CK_BIRTH);
+		if (m->id_number[0] && TRUSTED(MRZ_CK_OPTIONAL, MRZ_F_ID) &&
+		    TRUSTED(MRZ_CK_DOC_NUMBER, MRZ_F_DOC_NUMBER))
 			set_field(fields, sources, "id_number", json_string(m->id_number), "mrz");
-		if (m->date_of_birth[0])
+		if (m->date_of_birth[0] && TRUSTED(MRZ_CK_BIRTH, MRZ_F_BIRTH))
 			set_field(fields, sources, "date_of_birth", json_string(m->date_of_birth), "mrz");
-		if (m->sex == 'M' || m->sex == 'F')
+		if ((m->sex == 'M' || m->sex == 'F') && zone_ok && !(m->bad & (1u << MRZ_F_SEX)))
 			set_field(fields, sources, "sex", sex_string(m->sex), "mrz");
-		if (m->expiry_date[0])
-			set_field(fields, sources, "expiry_date", json_string(m->expiry_date), "mrz");
-		else if (m->no_expiry)
-			set_field(fields, sources, "expiry_date", json_null(), "mrz");
-		if (m->nationality[0] && m->nationality[0] != '<')
+		if (TRUSTED(MRZ_CK_EXPIRY, MRZ_F_EXPIRY)) {
+			if (m->expiry_date[0])
+				set_field(fields, sources, "expiry_date", json_string(m->expiry_date), "mrz");
+			else if (m->no_expiry)
+				set_field(fields, sources, "expiry_date", json_null(), "mrz");
+		}
+		if (m->nationality[0] && m->nationality[0] != '<' && zone_ok &&
+		    !(m->bad & (1u << MRZ_F_NATIONALITY)))
 			set_field(fields, sources, "nationality", json_string(m->nationality), "mrz");
-		if (m->full_name[0])
+		if (m->full_name[0] && zone_ok && !(m->bad & (1u << MRZ_F_NAME)))
 			set_field(fields, sources, "full_name", json_string(m->full_name), "mrz");
-		if (!m->id_number[0] && m->doc_number[0])
+		if (!m->id_number[0] && m->doc_number[0] && TRUSTED(MRZ_CK_DOC_NUMBER, MRZ_F_DOC_NUMBER))
 			set_field(fields, sources, "document_number", json_string(m->doc_number), "mrz");
+#undef TRUSTED
+#undef CHECKED
 		for (int i = 0; i < MRZ_NCHECKS; i++)
 			if (m->check[i] != MRZ_CHECK_ABSENT)
 				json_object_set_new(mc, mrz_check_name(i),
 						    json_string(mrz_check_state_name(m->check[i])));
 		json_object_set_new(mc, "corrections", json_integer(m->corrections));
+		json_object_set_new(mc, "coercions", json_integer(m->coercions));
 		json_object_set_new(checks, "mrz", mc);
 		json_t *lines = json_array();
 		for (int i = 0; i < m->nlines; i++)
@@ -115,7 +128,7 @@ json_t *result_build(const struct rec_input *in)
 
 		double mconf = 0.97 *
 		    (in->mrz_quality > 0 ? (in->mrz_quality < 1 ? 0.7 + 0.3 * in->mrz_quality : 1) : 1);
-		mconf -= 0.05 * m->corrections;
+		mconf -= 0.01 * m->coercions + 0.05 * m->corrections;
 		if (m->needs_review) {
 			review = 1;
 			if (mconf > 0.5)
@@ -143,6 +156,12 @@ json_t *result_build(const struct rec_input *in)
 		conf = in->ocr->score;
 		if (strcmp(type, "other") == 0)
 			conf = 1.0 - in->ocr->score > 0.5 ? 0.5 : 1.0 - in->ocr->score;
+		/* A card seen but neither its QR nor its MRZ read: its fields are missing. */
+		if (strncmp(type, "id_card_", 8) == 0) {
+			conf = conf < 0.4 ? conf : 0.4;
+			json_array_append_new(
+			    problems, json_string("card recognised but its QR/MRZ could not be read"));
+		}
 		json_object_set_new(
 		    checks, "classification",
 		    json_pack("{s:f, s:f}", "score", in->ocr->score, "runner_up", in->ocr->runner_up));

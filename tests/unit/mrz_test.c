@@ -99,7 +99,7 @@ static void letter_in_a_digit_field_is_coerced(void **state)
 	assert_int_equal(parse3(L1, "O1O3O93F2603092VNM<<<<<<<<<<<2", L3, &m), 0);
 	assert_string_equal(m.date_of_birth, "2001-03-09");
 	assert_int_equal(m.check[MRZ_CK_BIRTH], MRZ_CHECK_OK);
-	assert_int_equal(m.corrections, 3);
+	assert_int_equal(m.coercions, 3);
 	assert_false(m.needs_review);
 }
 
