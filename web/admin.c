@@ -60,13 +60,20 @@ static enum MHD_Result login_form(struct req *r, unsigned status, const char *er
 
 	/* A pre-session token, in a cookie and in the form: a login form posted from another
 	 * site carries neither the same value nor (SameSite=Strict) the cookie. */
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
-	for (int i = 0; i < 32; i++) {
-		pre[2 * i] = digits[raw[i] >> 4];
-		pre[2 * i + 1] = digits[raw[i] & 15];
+	/* The one the browser holds is kept: another tab, or a request for an icon bounced
+	 * here, must not invalidate the form already on screen. */
+	const char *held = MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, "motcua_pre");
+	if (held && strlen(held) == 64 && strspn(held, "0123456789abcdef") == 64) {
+		memcpy(pre, held, 65);
+	} else {
+		if (RAND_bytes(raw, sizeof(raw)) != 1)
+			return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+		for (int i = 0; i < 32; i++) {
+			pre[2 * i] = digits[raw[i] >> 4];
+			pre[2 * i + 1] = digits[raw[i] & 15];
+		}
+		pre[64] = '\0';
 	}
-	pre[64] = '\0';
 	buf_init(&b, WEB_PAGE_MAX);
 	web_page_begin(r, &b, S_LOGIN, "");
 	const char *m = web_arg(r, "msg");

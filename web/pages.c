@@ -202,7 +202,7 @@ static int device_section(const struct device *d, int64_t now)
 	if (strcmp(d->state, "pending") == 0)
 		return 0;
 	if (strcmp(d->state, "active") == 0 || strcmp(d->state, "approved") == 0) {
-		if (strcmp(d->presence, "online") != 0 && (d->last_seen == 0 || now - d->last_seen > 86400))
+		if (strcmp(d->presence, "online") != 0 && d->last_seen > 0 && now - d->last_seen > 86400)
 			return 2;
 		return 1;
 	}

@@ -25,6 +25,14 @@
 #include "store/store.h"
 #include "web/internal.h"
 
+/* Browsers ask for it on their own: a plain 404, not a bounce to the login page. */
+static enum MHD_Result no_icon(struct req *r)
+{
+	struct buf b;
+	buf_init(&b, 16);
+	return web_send(r, MHD_HTTP_NOT_FOUND, "text/plain", &b);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/", 0, page_dashboard },
 	{ "GET", "/login", R_PUBLIC, page_login },
@@ -32,6 +40,7 @@ static const struct route routes[] = {
 	{ "POST", "/logout", R_CSRF | R_ANY_STATE, post_logout },
 	{ "GET", "/static/app.css", R_PUBLIC, static_css },
 	{ "GET", "/healthz", R_PUBLIC, api_healthz },
+	{ "GET", "/favicon.ico", R_PUBLIC, no_icon },
 	{ "GET", "/verify", R_PUBLIC | R_PREFIX, page_verify },
 	{ "GET", "/metrics", R_TOKEN, api_metrics },
 	{ "GET", "/api/v1/", R_TOKEN | R_PREFIX, api_dispatch },

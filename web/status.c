@@ -51,7 +51,7 @@ static int count_device(void *ctx, const struct device *d)
 		st->dev_active++;
 	if (live && strcmp(d->presence, "online") == 0)
 		st->dev_online++;
-	else if (live && (d->last_seen == 0 || x->now - d->last_seen > 86400))
+	else if (live && d->last_seen > 0 && x->now - d->last_seen > 86400)
 		st->dev_stale++;
 	return 0;
 }

@@ -60,7 +60,7 @@ trap 'exit 143' TERM
 # Example: write_config "store.low_water_mb = 4" "daemon.log_level = debug"
 write_config() {
 	local max_mb=50 low=0 level=info workers=4 line k v
-	local extra_store="" extra_daemon=""
+	local extra_store="" extra_daemon="" extra_web=""
 	for line in "$@"; do
 		k=${line%%=*}; k=${k// /}; v=${line#*=}; v=${v# }
 		case "$k" in
@@ -71,6 +71,8 @@ write_config() {
 		store.*) extra_store="$extra_store${k#store.} = $v
 " ;;
 		daemon.*) extra_daemon="$extra_daemon${k#daemon.} = $v
+" ;;
+		web.*) extra_web="$extra_web${k#web.} = $v
 " ;;
 		*) fail "write_config: unknown setting $line" ;;
 		esac
@@ -89,11 +91,23 @@ control_socket = $SOCK
 control_workers = $workers
 log_level = $level
 ${extra_daemon}
+[web]
+# loopback and a free port (see web_url): scenarios never fight over 8080
+listen = 127.0.0.1
+port = 0
+login_delay_ms = 50
+${extra_web}
 EOF
 	mv "$CONF.tmp" "$CONF"
 }
 
 ctl() { "$MOTCUACTL" -s "$SOCK" "$@"; }
+
+# web_url: the staff page's base URL (motcuad writes the port it bound to $RUN/web.port).
+web_url() {
+	[ -s "$RUN/web.port" ] || fail "motcuad wrote no $RUN/web.port (is [web] enabled?)"
+	echo "http://127.0.0.1:$(cat "$RUN/web.port")"
+}
 
 # daemon_spawn: starts motcuad in the background (DPID), not waiting for it.
 daemon_spawn() {
