@@ -72,6 +72,13 @@ int copy_signer_pid(void)
 	return signer_pid(signer);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
 static void hex(const unsigned char *p, size_t n, char *out)
 {
 	static const char d[] = "0123456789abcdef";
@@ -245,6 +252,7 @@ int copy_issue(struct store *s, struct db *db, const char *original_id, const ch
 	memcpy(seal.sha256, md, 32);
 	seal_kid_of(cert, cert_len, seal.kid);
 	struct signing g = { db, actor, subj, "" };
+	double t0 = now_ms();
 	r = seal_encode(&seal, seal_sign, &g, res.seal, sizeof(res.seal));
 	if (r < 0)
 		FAIL(r, "cannot seal copy %s: %s", subj,
@@ -263,13 +271,16 @@ int copy_issue(struct store *s, struct db *db, const char *original_id, const ch
 		.signer = signer_cn,
 		.test_key = test_key,
 	};
+	double t1 = now_ms();
 	r = render_copy_pdf(&in, &pdf, &pdf_len);
 	if (r < 0)
 		FAIL(r, "cannot render copy %s: %s", subj, strerror(-r));
+	double t2 = now_ms();
 	r = pades_sign(pdf, pdf_len, cert, cert_len, seal.time, pdf_sign, &g, &signed_pdf, &signed_len);
 	if (r < 0)
 		FAIL(r, "cannot sign copy %s: %s", subj, strerror(-r));
 
+	double t3 = now_ms();
 	struct mem rd = { signed_pdf, signed_len, signed_len, 0 };
 	memset(&pdfm, 0, sizeof(pdfm));
 	r = blob_put(store_blobs(s), mem_read, &rd, (int64_t)signed_len, pdfm.sha256, &pdfm.size);
@@ -292,6 +303,9 @@ int copy_issue(struct store *s, struct db *db, const char *original_id, const ch
 	snprintf(res.doc_id, sizeof(res.doc_id), "%s", pdfm.id);
 	snprintf(res.sha256, sizeof(res.sha256), "%s", pdfm.sha256);
 	res.size = pdfm.size;
+	res.ms_sign = (t1 - t0) + (t3 - t2);
+	res.ms_render = t2 - t1;
+	res.ms_store = now_ms() - t3;
 	*ret = res;
 	log_info("copy: issued %s (document %s, original %s)", subj, pdfm.id, orig.id);
 	r = 0;

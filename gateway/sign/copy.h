@@ -31,6 +31,7 @@ struct copy_result {
 	char sha256[65];
 	int64_t size;
 	char seal[SEAL_TEXT_MAX];
+	double ms_render, ms_sign, ms_store; /* where the time went (bench, logs) */
 };
 
 /* Issues a certified copy of the stored JPEG scan original_id, certified by official.

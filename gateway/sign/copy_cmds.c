@@ -44,10 +44,11 @@ static int cmd_issue(struct control_ctx *x, json_t *req)
 	if (r < 0)
 		return fail(x, r, why);
 	return reply(x,
-		     json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:s}", "doc_id", res.doc_id, "year",
-			       (json_int_t)res.year, "book", (json_int_t)res.book, "number",
-			       (json_int_t)res.number, "number_text", res.number_text, "sha256", res.sha256,
-			       "size", (json_int_t)res.size, "seal", res.seal));
+		     json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:{s:f, s:f, s:f}}", "doc_id",
+			       res.doc_id, "year", (json_int_t)res.year, "book", (json_int_t)res.book,
+			       "number", (json_int_t)res.number, "number_text", res.number_text, "sha256",
+			       res.sha256, "size", (json_int_t)res.size, "seal", res.seal, "timing_ms",
+			       "render", res.ms_render, "sign", res.ms_sign, "store", res.ms_store));
 }
 
 static int cmd_show(struct control_ctx *x, json_t *req)

@@ -44,3 +44,4 @@ for spec in 4096:200 1048576:30; do
 	printf '%-10s %14.1f %14.1f %8.2f\n' "$label" "$in" "$raw" "$(echo "$in $raw" | awk '{print $1/$2}')"
 done
 echo "motcuad peak memory: $(awk '/VmHWM/ {print $2 " " $3}' /proc/$pid/status)"
+"$top/tests/bench/copies.sh" "$build"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the certified-copy scenarios (sourced after lib.sh, not run).
 SIGNER=$MOTCUA_BUILD/motcua-signer
 [ -x "$SIGNER" ] || skip "$SIGNER not built (make all)"
