@@ -33,10 +33,11 @@ UNIT_TESTS :=
 FUZZERS    :=
 
 # ---- modules -------------------------------------------------------------------------
-COMMON_SRC := gateway/log.c gateway/config.c gateway/ctlproto.c store/fsutil.c
+COMMON_SRC := gateway/log.c gateway/config.c gateway/ctlproto.c store/fsutil.c gateway/queue_conf.c
 STORE_SRC  := store/db.c store/blob.c store/outbox.c store/audit.c store/docs.c store/rebuild.c \
-              store/manifest.c store/store.c store/devices.c
+              store/manifest.c store/store.c store/devices.c store/queue.c
 GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway/intake.c \
+               gateway/queue.c gateway/queue_cmds.c gateway/queue_hooks.c \
                $(wildcard devices/*.c)
 GATEWAY_SRC += gateway/events.c $(sort $(wildcard uplink/*.c))
 

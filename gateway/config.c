@@ -1,6 +1,7 @@
 /* motcua.conf reading and validation: a table of keys with types and bounds, so that every
  * key has one default, one check and one message. */
 #include "gateway/config.h"
+#include "gateway/queue_conf.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -76,6 +77,14 @@ static const struct key keys[] = {
 	INT("devices", dynsec_batch_ms, 0, 10000, "200"),
 	STR("gateway", agency_code, KEY_STRING, "000.00.00.H00"),
 	STR("gateway", commune_name, KEY_STRING, "Xã Thử Nghiệm"),
+	STR("queue", services, KEY_STRING, "A:Hộ tịch:1,2;B:Chứng thực:3;C:Đất đai:4"),
+	STR("queue", ticket_url, KEY_STRING, ""),
+	INT("queue", tickets_per_day, 1, 9999, "999"),
+	ENUM("queue", ticket_printer, "auto", "auto none"),
+	ENUM("usb", usb_hotplug, "yes", "yes no"),
+	STR("usb", hid_counters, KEY_STRING, ""),
+	INT("scanner", scan_resolution, 75, 1200, "200"),
+	ENUM("scanner", scan_mode, "gray", "gray color lineart"),
 	ENUM_AS("uplink", "enabled", uplink_enabled, "no", "yes no"),
 	STR_AS("uplink", "base_url", uplink_base_url, KEY_STRING, "", 0),
 	STR_AS("uplink", "token_url", uplink_token_url, KEY_STRING, "", 0),
@@ -265,6 +274,12 @@ static int finish(struct parse *p, int rc, struct config *cfg, char *err)
 			snprintf(err, CONFIG_ERR_MAX,
 				 "%s:%d: not a valid INI line (expected 'key = value' or '[section]')",
 				 p->name, rc);
+		return -EINVAL;
+	}
+	char qwhy[200];
+	struct queue_services qs;
+	if (queue_services_parse(p->cfg.services, &qs, qwhy, sizeof(qwhy)) < 0) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: [queue] services: %s", p->name, qwhy);
 		return -EINVAL;
 	}
 	if (strcmp(p->cfg.control_socket, p->cfg.runtime_dir) == 0) {

@@ -39,6 +39,17 @@ struct config {
 	/* [gateway] */
 	char agency_code[32];
 	char commune_name[128];
+	/* [queue] (gateway/queue.c: tickets, counters, statistics) */
+	char services[1024]; /* "A:Hộ tịch:1,2;B:Chứng thực:3" (gateway/queue_conf.h) */
+	char ticket_url[CONFIG_PATH_MAX]; /* QR on tickets: this URL + day/code; "" plain code */
+	int64_t tickets_per_day; /* per service */
+	char ticket_printer[8]; /* auto: the box's USB printer prints tickets; none */
+	/* [usb] (devices/usb.c: local printers, scanners, code readers) */
+	char usb_hotplug[4];
+	char hid_counters[512]; /* "PORT=COUNTER;..." e.g. "1-1.2=1;1-1.3=2" */
+	/* [scanner] (devices/scanner.c: SANE) */
+	int64_t scan_resolution;
+	char scan_mode[16];
 	/* [uplink] (uplink/: the LGSP client) */
 	char uplink_enabled[4];
 	char uplink_base_url[CONFIG_PATH_MAX];

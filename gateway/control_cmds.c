@@ -16,6 +16,7 @@
 #include "gateway/events.h"
 #include "gateway/intake.h"
 #include "gateway/log.h"
+#include "gateway/queue_cmds.h"
 #include "gateway/sign/copy.h"
 #include "store/audit.h"
 #include "store/db.h"
@@ -416,5 +417,7 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 		return devices_control(x, cmd, req_json);
 	if (strncmp(cmd, "copy.", 5) == 0 || strncmp(cmd, "keys.", 5) == 0)
 		return copy_control(x, cmd, req_json);
+	if (strncmp(cmd, "queue.", 6) == 0)
+		return queue_control(x, cmd, req_json);
 	return fail(x, -EINVAL, "unknown command %.40s", cmd);
 }

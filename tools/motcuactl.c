@@ -20,6 +20,7 @@
 #include "gateway/ctlproto.h"
 #include "gateway/log.h"
 #include "store/fsutil.h"
+#include "tools/ctl_local.h"
 #include "tools/ctl_sign.h"
 #include "tools/ctl_recognize.h"
 
@@ -54,6 +55,8 @@ static void usage(FILE *f)
 	    "                      or $MOTCUA_SOCKET)\n"
 	    "  -c, --config FILE   read the socket path from this motcua.conf\n"
 	    "      --json          print the daemon's JSON answer\n");
+	fprintf(f, "queue and local device commands:\n");
+	ctl_local_usage(f);
 	fprintf(f, "certified copies and signing keys:\n");
 	ctl_sign_usage(f);
 	fprintf(f, "recognition (offline, no daemon):\n");
@@ -683,6 +686,8 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(av[0], "devices") == 0) {
 		r = cmd_devices(conn, ac, av);
+	} else if (strcmp(av[0], "queue") == 0 || strcmp(av[0], "scan") == 0 || strcmp(av[0], "usb") == 0) {
+		r = ctl_local_main(conn, json_out, ac, av);
 	} else if (strcmp(av[0], "config") == 0 && strcmp(sub, "show") == 0 && ac == 2) {
 		r = simple(conn, json_pack("{s:s}", "cmd", "config.show"), print_config);
 	} else {

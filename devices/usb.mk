@@ -1,0 +1,7 @@
+# The queue's local devices (issue 8): USB hotplug (libusb), ESC/POS printers (cairo, pango,
+# libqrencode), SANE scanners; their tests use umockdev, SANE's test backend and zbarimg.
+DEB_DEPS += libusb-1.0-0-dev umockdev libumockdev-dev libsane-dev sane-utils libsane1 \
+            libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core zbar-tools
+
+# motcuactl's queue/scan/usb commands live in their own file.
+$(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_local.o
