@@ -25,6 +25,8 @@ install-extra:
 	install -m 0644 packaging/man/motcuactl.1 $(DESTDIR)$(MANDIR)/man1/motcuactl.1
 	install -m 0644 packaging/man/motcua.conf.5 $(DESTDIR)$(MANDIR)/man5/motcua.conf.5
 	install -m 0644 packaging/man/motcuad.8 $(DESTDIR)$(MANDIR)/man8/motcuad.8
+	install -d $(DESTDIR)$(PREFIX)/libexec/motcua
+	install -m 0755 packaging/motcua-first-admin $(DESTDIR)$(PREFIX)/libexec/motcua/motcua-first-admin
 # motcuad starts the recognition worker from /usr/libexec/motcua (gateway/recognize/proto.c);
 # its fragment has no install rule of its own yet.
 ifneq ($(filter $(BUILD)/motcua-recognize,$(BINS)),)

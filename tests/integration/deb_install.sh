@@ -115,7 +115,7 @@ apt_in_root install "/tmp/$(basename "$deb")" | tee "$root/tmp/install.log" |
 save_archives
 in_root dpkg-query -W -f='${db:Status-Abbrev}' motcua | grep -q '^ii' ||
 	fail "motcua is not installed after apt-get install (see the log above)"
-grep -q 'first admin login: user admin, one-time password ' "$root/tmp/install.log" ||
+grep -q 'first admin login: user admin, one-time password [a-z2-9]' "$root/tmp/install.log" ||
 	fail "the install did not print the first admin's one-time password"
 
 # expect_stat PATH MODE OWNER:GROUP
@@ -143,8 +143,10 @@ in_root setpriv --reuid=nobody --regid=nogroup --clear-groups cat /etc/motcua/mo
 	fail "everyone can read /etc/motcua/motcua.conf (it may hold the LGSP client secret)"
 [ "$(stat -c %s "$root/etc/motcua/storage.key")" = 32 ] || fail "storage.key is not 32 bytes"
 expect_stat /etc/motcua/initial-admin-password 600 root:root
-grep -q '^password: [a-z2-9]\{4\}-' "$root/etc/motcua/initial-admin-password" ||
+grep -qx '[a-z2-9]\{4\}-[a-z2-9]\{4\}-[a-z2-9]\{4\}-[a-z2-9]\{4\}' "$root/etc/motcua/initial-admin-password" ||
 	fail "initial-admin-password holds no password"
+grep -q 'motcua-first-admin' "$root/tmp/install.log" ||
+	fail "the install did not say how to create the admin account without a running motcuad"
 expect_stat /etc/motcua/mqtt-admin.password 640 root:motcua
 expect_stat /etc/motcua/mqtt-claim.password 640 root:motcua
 expect_stat /etc/motcua/keys 700 motcua-sign:motcua-sign
@@ -223,6 +225,13 @@ if [ $ok = 0 ]; then
 	fail "motcuad did not start on the installed files, or clerk (group motcua) cannot run motcuactl status"
 fi
 sed 's/^/  status: /' "$root/tmp/status.out"
+# What postinst does once motcuad runs (here it could not: nothing starts in a chroot).
+in_root /usr/libexec/motcua/motcua-first-admin || { cat "$root/tmp/motcuad.log"; fail "motcua-first-admin failed"; }
+in_root setpriv --reuid=clerk --regid=clerk --init-groups motcuactl users list >"$root/tmp/users.out" 2>&1 ||
+	{ cat "$root/tmp/users.out"; fail "motcuactl users list failed"; }
+grep -q '^ *admin ' "$root/tmp/users.out" || grep -qw admin "$root/tmp/users.out" ||
+	{ cat "$root/tmp/users.out"; fail "the admin account is not listed after motcua-first-admin"; }
+sed 's/^/  users: /' "$root/tmp/users.out"
 # motcuad logs in to the broker as motcuad with the packaged password and creates the
 # devices' claim account.  Only when this version has the device edge ([devices] section).
 if grep -q '^mqtt_port = ' "$root/etc/motcua/motcua.conf"; then
