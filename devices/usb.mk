@@ -5,3 +5,7 @@ DEB_DEPS += libusb-1.0-0-dev umockdev libumockdev-dev libsane-dev sane-utils lib
 
 # motcuactl's queue/scan/usb commands live in their own file.
 $(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_local.o
+
+# libusb, SANE, Pango/Cairo and libqrencode for devices/usb.c, scanner.c and escpos.c
+# (linked into motcuad and, through GATEWAY_OBJ, into the unit tests).
+PKGS += libusb-1.0 sane-backends pangocairo libqrencode
