@@ -40,6 +40,8 @@ GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway
                gateway/queue.c gateway/queue_cmds.c gateway/queue_hooks.c \
                $(wildcard devices/*.c)
 GATEWAY_SRC += gateway/events.c $(sort $(wildcard uplink/*.c))
+STORE_SRC   += store/users.c store/views.c
+GATEWAY_SRC += gateway/accounts.c gateway/users_cmds.c $(sort $(wildcard web/*.c))
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_OBJ   := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)

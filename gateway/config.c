@@ -104,6 +104,23 @@ static const struct key keys[] = {
 	INT_AS("uplink", "probe_interval_ms", uplink_probe_interval_ms, 100, 600000, "1000"),
 	INT_AS("uplink", "stall_timeout_s", uplink_stall_timeout_s, 2, 3600, "10"),
 	INT_AS("uplink", "connect_timeout_s", uplink_connect_timeout_s, 1, 600, "10"),
+	ENUM_AS("web", "enabled", web_enabled, "yes", "yes no"),
+	STR_AS("web", "listen", web_listen, KEY_STRING, "0.0.0.0", 0),
+	INT_AS("web", "port", web_port, 0, 65535, "8080"),
+	STR_AS("web", "cert_file", web_cert_file, KEY_OPTPATH, "", 0),
+	STR_AS("web", "key_file", web_key_file, KEY_OPTPATH, "", 0),
+	INT_AS("web", "max_connections", web_max_connections, 1, 1024, "64"),
+	INT_AS("web", "max_per_ip", web_max_per_ip, 1, 1024, "32"),
+	INT_AS("web", "timeout_s", web_timeout_s, 5, 3600, "60"),
+	INT_AS("web", "max_header_kb", web_max_header_kb, 8, 1024, "32"),
+	INT_AS("web", "max_form_kb", web_max_form_kb, 1, 1024, "64"),
+	INT_AS("web", "max_upload_mb", web_max_upload_mb, 1, 1024, "50"),
+	INT_AS("web", "session_idle_min", web_session_idle_min, 1, 1440, "30"),
+	INT_AS("web", "session_max_hours", web_session_max_hours, 1, 168, "12"),
+	INT_AS("web", "login_max_failures", web_login_max_failures, 1, 100, "5"),
+	INT_AS("web", "login_lockout_s", web_login_lockout_s, 1, 86400, "300"),
+	INT_AS("web", "login_delay_ms", web_login_delay_ms, 0, 10000, "1000"),
+	ENUM_AS("web", "lang", web_lang, "vi", "vi en"),
 	STR_AS("sign", "signer", sign_signer, KEY_PATH, "/usr/libexec/motcua/motcua-signer", 0),
 	STR_AS("sign", "user", sign_user, KEY_STRING, "motcua-sign", 0),
 	STR_AS("sign", "key", sign_key, KEY_STRING, "/etc/motcua/keys/test-signing.key", 0),
@@ -292,6 +309,11 @@ static int finish(struct parse *p, int rc, struct config *cfg, char *err)
 	    strncmp(p->cfg.uplink_base_url, "http://", 7) != 0) {
 		snprintf(err, CONFIG_ERR_MAX,
 			 "%s: [uplink] enabled = yes needs base_url, the LGSP's https:// address", p->name);
+		return -EINVAL;
+	}
+	if ((p->cfg.web_cert_file[0] != '\0') != (p->cfg.web_key_file[0] != '\0')) {
+		snprintf(err, CONFIG_ERR_MAX,
+			 "%s: [web] cert_file and key_file go together (HTTPS needs both)", p->name);
 		return -EINVAL;
 	}
 	*cfg = p->cfg;

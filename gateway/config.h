@@ -70,6 +70,24 @@ struct config {
 	int64_t uplink_probe_interval_ms;
 	int64_t uplink_stall_timeout_s;
 	int64_t uplink_connect_timeout_s;
+	/* [web] (web/: the staff page, the JSON API, /metrics; restart to change) */
+	char web_enabled[4];
+	char web_listen[64];
+	int64_t web_port;
+	char web_cert_file[CONFIG_PATH_MAX];
+	char web_key_file[CONFIG_PATH_MAX];
+	int64_t web_max_connections;
+	int64_t web_max_per_ip;
+	int64_t web_timeout_s;
+	int64_t web_max_header_kb;
+	int64_t web_max_form_kb;
+	int64_t web_max_upload_mb;
+	int64_t web_session_idle_min;
+	int64_t web_session_max_hours;
+	int64_t web_login_max_failures;
+	int64_t web_login_lockout_s;
+	int64_t web_login_delay_ms;
+	char web_lang[4];
 	/* [sign] (gateway/sign: motcua-signer and certified copies; restart to change) */
 	char sign_signer[CONFIG_PATH_MAX];
 	char sign_user[64];

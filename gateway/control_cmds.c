@@ -16,8 +16,9 @@
 #include "gateway/events.h"
 #include "gateway/intake.h"
 #include "gateway/log.h"
-#include "gateway/queue_cmds.h"
 #include "gateway/sign/copy.h"
+#include "gateway/queue_cmds.h"
+#include "gateway/users_cmds.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/docs.h"
@@ -419,5 +420,7 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 		return copy_control(x, cmd, req_json);
 	if (strncmp(cmd, "queue.", 6) == 0)
 		return queue_control(x, cmd, req_json);
+	if (strncmp(cmd, "users.", 6) == 0)
+		return users_control(x, cmd, req_json);
 	return fail(x, -EINVAL, "unknown command %.40s", cmd);
 }

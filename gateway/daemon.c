@@ -21,6 +21,7 @@
 #include "store/fsutil.h"
 #include "store/store.h"
 #include "uplink/uplink.h"
+#include "web/web.h"
 
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config current;
@@ -97,8 +98,9 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	};
 	struct store *store = NULL;
 	struct control *ctl = NULL;
-	struct uplink *up = NULL;
 	struct devices *devs = NULL;
+	struct uplink *up = NULL;
+	struct web *web = NULL;
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int r, fd = -1, status = 1;
@@ -149,6 +151,10 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		log_error("cannot start the uplink: %s", strerror(-r));
 		goto out;
 	}
+	/* Counters and devices keep working without the staff page: a web server that cannot
+	 * start (port taken, unreadable certificate) is logged, not fatal. */
+	if (web_start(store, cfg, &web) < 0)
+		log_error("the staff web page is NOT available; fix [web] and restart motcuad");
 	log_info("motcuad %s ready: store %s, control socket %s", MOTCUA_VERSION, cfg->state_dir,
 		 cfg->control_socket);
 	sd_notify(0, "READY=1\nSTATUS=serving");
@@ -174,6 +180,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	}
 	status = 0;
 out:
+	web_stop(web);
 	uplink_stop(up);
 	devices_stop(devs);
 	control_stop(ctl);

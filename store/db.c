@@ -146,6 +146,39 @@ static const char *const migrations[] = {
 	"  day TEXT PRIMARY KEY,"
 	"  sha256 TEXT NOT NULL,"
 	"  outbox_id INTEGER NOT NULL);",
+	/* staff accounts, web sessions, API tokens, set-aside outbox items (store/users.c,
+	 * store/views.c); documents by day for the dashboard's intake count */
+	"CREATE TABLE users("
+	"  name TEXT PRIMARY KEY,"
+	"  role TEXT NOT NULL CHECK(role IN ('admin','staff')),"
+	"  hash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  must_change INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE sessions("
+	"  id TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL,"
+	"  csrf TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL);"
+	"CREATE INDEX sessions_user ON sessions(user);"
+	"CREATE TABLE api_tokens("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0,"
+	"  last_used INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE outbox_aside("
+	"  id INTEGER PRIMARY KEY,"
+	"  actor TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  note TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX documents_received ON documents(received_at);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

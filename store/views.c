@@ -2,6 +2,7 @@
 #include "store/views.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,20 +38,19 @@ int views_docs_search(struct db *db, const char *q, int64_t before_seq, int limi
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if (!q[0])
-		return docs_list(db, before_seq, limit, fn, ctx);
 	if (strlen(q) > 128)
 		return -EINVAL;
 	like_pattern(q, "", "%", prefix, sizeof(prefix));
 	like_pattern(q, "%", "%", contains, sizeof(contains));
 	r = db_prepare(db,
 		       "SELECT id, seq, sha256, size, content_type, kind, source, name, intake_key, "
-		       "received_at FROM documents WHERE (?1 = 0 OR seq < ?1) AND (id LIKE ?2 ESCAPE '\\' "
+		       "received_at FROM documents WHERE seq < ?1 AND (?4 = '' OR id LIKE ?2 ESCAPE '\\' "
 		       "OR name LIKE ?3 ESCAPE '\\' OR kind = ?4 OR source = ?4) ORDER BY seq DESC LIMIT ?5",
 		       &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, before_seq);
+	/* A plain bound (not "?1 = 0 OR"), so that a deep page walks the seq index from there. */
+	sqlite3_bind_int64(st, 1, before_seq > 0 ? before_seq : INT64_MAX);
 	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, contains, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, q, -1, SQLITE_STATIC);
@@ -117,12 +117,12 @@ int views_audit_search(struct db *db, const char *q, int64_t before_seq, int lim
 	r = db_prepare(
 	    db,
 	    "SELECT seq, at, actor, action, subject, detail, prev, hash FROM audit "
-	    "WHERE (?1 = 0 OR seq < ?1) AND (?2 = '' OR actor LIKE ?3 ESCAPE '\\' OR "
+	    "WHERE seq < ?1 AND (?2 = '' OR actor LIKE ?3 ESCAPE '\\' OR "
 	    "action LIKE ?3 ESCAPE '\\' OR subject LIKE ?3 ESCAPE '\\') ORDER BY seq DESC LIMIT ?4",
 	    &st);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, before_seq);
+	sqlite3_bind_int64(st, 1, before_seq > 0 ? before_seq : INT64_MAX);
 	sqlite3_bind_text(st, 2, q, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, contains, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, limit);

@@ -22,6 +22,7 @@
 #include "store/fsutil.h"
 #include "tools/ctl_local.h"
 #include "tools/ctl_sign.h"
+#include "tools/ctl_users.h"
 #include "tools/ctl_recognize.h"
 
 static int json_out;
@@ -55,10 +56,12 @@ static void usage(FILE *f)
 	    "                      or $MOTCUA_SOCKET)\n"
 	    "  -c, --config FILE   read the socket path from this motcua.conf\n"
 	    "      --json          print the daemon's JSON answer\n");
-	fprintf(f, "queue and local device commands:\n");
-	ctl_local_usage(f);
 	fprintf(f, "certified copies and signing keys:\n");
 	ctl_sign_usage(f);
+	fprintf(f, "queue and local device commands:\n");
+	ctl_local_usage(f);
+	fprintf(f, "web accounts:\n");
+	ctl_users_usage(f);
 	fprintf(f, "recognition (offline, no daemon):\n");
 	ctl_recognize_usage(f);
 }
@@ -684,10 +687,12 @@ int main(int argc, char **argv)
 			req = json_pack("{s:s, s:I}", "cmd", "outbox.retry", "id", (json_int_t)id);
 			r = simple(conn, req, print_retry);
 		}
-	} else if (strcmp(av[0], "devices") == 0) {
-		r = cmd_devices(conn, ac, av);
 	} else if (strcmp(av[0], "queue") == 0 || strcmp(av[0], "scan") == 0 || strcmp(av[0], "usb") == 0) {
 		r = ctl_local_main(conn, json_out, ac, av);
+	} else if (strcmp(av[0], "users") == 0) {
+		r = ctl_users_main(conn, json_out, ac, av);
+	} else if (strcmp(av[0], "devices") == 0) {
+		r = cmd_devices(conn, ac, av);
 	} else if (strcmp(av[0], "config") == 0 && strcmp(sub, "show") == 0 && ac == 2) {
 		r = simple(conn, json_pack("{s:s}", "cmd", "config.show"), print_config);
 	} else {

@@ -143,7 +143,9 @@ struct web_status {
 	int64_t free_bytes;
 	int intake_paused;
 };
+/* At most a second old; web_status_changed() makes the next read fresh. */
 int web_status_read(struct req *r, struct web_status *ret);
+void web_status_changed(void);
 const char *web_link_name(int link);
 
 #endif

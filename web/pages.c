@@ -331,6 +331,7 @@ enum MHD_Result post_devices(struct req *r)
 		web_page_end(r, &b);
 		return web_send(r, MHD_HTTP_CONFLICT, HTML, &b);
 	}
+	web_status_changed();
 	return web_redirect(r, "/devices?msg=device");
 }
 
@@ -643,6 +644,7 @@ enum MHD_Result post_outbox(struct req *r)
 		rc = views_outbox_aside(db, n, r->actor, "");
 	else
 		return web_error(r, MHD_HTTP_BAD_REQUEST, S_BAD_REQUEST);
+	web_status_changed();
 	if (rc == -ESTALE || rc == -ENOENT)
 		return web_redirect(r, "/outbox?msg=stale");
 	if (rc < 0)

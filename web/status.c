@@ -1,6 +1,7 @@
 /* The numbers shown on the dashboard, in the API and in /metrics, read from the store and
  * from what the uplink publishes. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -75,7 +76,7 @@ static void local_midnight_utc(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int web_status_read(struct req *r, struct web_status *st)
+static int status_compute(struct req *r, struct web_status *st)
 {
 	struct db *db = web_db(r);
 	struct outbox_stats os;
@@ -112,4 +113,45 @@ int web_status_read(struct req *r, struct web_status *st)
 	fs_free_bytes(store_state_dir(r->w->store), &st->free_bytes);
 	st->intake_paused = st->free_bytes < config_low_water_bytes(&cfg);
 	return 0;
+}
+
+/* The dashboard's numbers cost a few scans of the outbox (tens of ms with 100,000 items
+ * queued): every page and scrape within a second shares one reading.  Changes made through
+ * the page itself (uploads, retries) drop it at once, so staff see their own action. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct web_status cached;
+static struct timespec cached_at;
+static int cache_valid;
+static int computing; /* one thread refreshes; the others keep the last reading meanwhile */
+
+void web_status_changed(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	cache_valid = 0;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+int web_status_read(struct req *r, struct web_status *st)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&cache_lock);
+	int64_t age_ms = (now.tv_sec - cached_at.tv_sec) * 1000 + (now.tv_nsec - cached_at.tv_nsec) / 1000000;
+	if (cache_valid && (age_ms < 1000 || (computing && age_ms < 10000))) {
+		*st = cached;
+		pthread_mutex_unlock(&cache_lock);
+		return 0;
+	}
+	computing++;
+	pthread_mutex_unlock(&cache_lock);
+	int rc = status_compute(r, st);
+	pthread_mutex_lock(&cache_lock);
+	computing--;
+	if (rc == 0) {
+		cached = *st;
+		cached_at = now;
+		cache_valid = 1;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return rc;
 }

@@ -254,6 +254,7 @@ enum MHD_Result upload_finish(struct req *r)
 		}
 	}
 	atomic_fetch_add(&r->w->uploads_ok, 1);
+	web_status_changed();
 	snprintf(loc, sizeof(loc), "/documents/%s?msg=%s", u->meta.id, u->rc == 1 ? "duplicate" : "uploaded");
 	return web_redirect(r, loc);
 }

@@ -7,6 +7,7 @@ PKGS     += libmicrohttpd libargon2
 DEB_DEPS += libmicrohttpd-dev libargon2-dev chromium nodejs wrk curl
 
 # The request and form parsers take hostile bytes: a fuzz target of their own.
+FUZZERS += $(BUILD)/fuzz/fuzz_webform
 $(BUILD)/fuzz/fuzz_webform: tests/fuzz/fuzz_webform.c web/form.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

@@ -45,3 +45,4 @@ for spec in 4096:200 1048576:30; do
 done
 echo "motcuad peak memory: $(awk '/VmHWM/ {print $2 " " $3}' /proc/$pid/status)"
 "$top/tests/bench/copies.sh" "$build"
+"$top/tests/bench/web.sh" "$build"
