@@ -5,7 +5,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/chromium ] || skip "Debian's chromium is not installed (make deps)"
-command -v node >/dev/null && command -v npm >/dev/null || skip "node and npm are needed for playwright-core"
+{ command -v node && command -v npm; } >/dev/null || skip "node and npm are needed for playwright-core"
 B=$MOTCUA_TOP/tests/browser
 if [ ! -d "$B/node_modules/playwright-core" ] || [ ! -d "$B/node_modules/axe-core" ]; then
 	step "npm ci in tests/browser (first run)"
