@@ -4,6 +4,8 @@
 # keys and the mosquitto wiring as promised; an upgrade keeps keys, passwords and data;
 # remove keeps the data; purge deletes it.
 #
+# run.sh: background (mostly waits on apt and dpkg; uses loopback ports it checks are free)
+#
 # The debootstrapped bookworm and the .debs apt fetched are cached in
 # $MOTCUA_DEB_CACHE (default /var/cache/motcua-test), outside the repository, so that only
 # the first run downloads.  Needs root, debootstrap and the network (deb.debian.org).
@@ -181,6 +183,7 @@ plugin=$(sed -n 's/^plugin //p' "$root$dropin")
 # as motcuad with the password the package wrote: proves the plugin, the accounts file and
 # the password file agree.
 port=$((20000 + $$ % 20000))
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 sed "s/^listener 1883\$/listener $port 127.0.0.1/" "$root$dropin" >"$root/tmp/mq-test.conf"
 # exec: $! must be the broker itself; 9>&-: it must not inherit (and hold) the cache lock.
 (exec chroot "$root" mosquitto -c /tmp/mq-test.conf) >"$root/tmp/mq.log" 2>&1 9>&- &
@@ -207,7 +210,9 @@ mkdir -p "$root/run/motcua"
 in_root chown motcua:motcua /run/motcua
 chmod 0750 "$root/run/motcua"
 # The shipped configuration, with the broker on the test port (the broker above still runs).
-sed "s/^mqtt_port = 1883\$/mqtt_port = $port/" "$root/etc/motcua/motcua.conf" >"$root/tmp/motcua-test.conf"
+# The web page on loopback and a free port: this machine's network is shared with the chroot.
+sed -e "s/^mqtt_port = 1883\$/mqtt_port = $port/" -e 's/^port = 8080$/port = 0/' \
+    -e 's/^listen = 0.0.0.0$/listen = 127.0.0.1/' "$root/etc/motcua/motcua.conf" >"$root/tmp/motcua-test.conf"
 chmod 0644 "$root/tmp/motcua-test.conf"
 (exec chroot --userspec=motcua:motcua "$root" /usr/sbin/motcuad -c /tmp/motcua-test.conf) \
 	>"$root/tmp/motcuad.log" 2>&1 9>&- &
@@ -225,6 +230,19 @@ if [ $ok = 0 ]; then
 	fail "motcuad did not start on the installed files, or clerk (group motcua) cannot run motcuactl status"
 fi
 sed 's/^/  status: /' "$root/tmp/status.out"
+# The staff page answers (the daemon writes the port it took to <runtime_dir>/web.port).
+if grep -q '^\[web\]' "$root/etc/motcua/motcua.conf" && command -v curl >/dev/null; then
+	wport=
+	for _ in $(seq 50); do
+		wport=$(cat "$root/run/motcua/web.port" 2>/dev/null || true)
+		[ -n "$wport" ] && break
+		sleep 0.1
+	done
+	[ -n "$wport" ] || { cat "$root/tmp/motcuad.log"; fail "motcuad wrote no /run/motcua/web.port"; }
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$wport/healthz" || true)
+	[ "$code" = 200 ] || { cat "$root/tmp/motcuad.log"; fail "GET /healthz on the staff page gave $code"; }
+	echo "  web: /healthz answers 200"
+fi
 # What postinst does once motcuad runs (here it could not: nothing starts in a chroot).
 in_root /usr/libexec/motcua/motcua-first-admin || { cat "$root/tmp/motcuad.log"; fail "motcua-first-admin failed"; }
 in_root setpriv --reuid=clerk --regid=clerk --init-groups motcuactl users list >"$root/tmp/users.out" 2>&1 ||
