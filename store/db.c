@@ -95,7 +95,7 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  updated_at TEXT NOT NULL);"
 	"CREATE INDEX device_commands_queued ON device_commands(state) WHERE state = 'queued';",
-	/* the certified-copy book, SCT/BS numbers per year (store/copies.c) */
+	/* 3: the certified-copy book, SCT/BS numbers per year (store/copies.c) */
 	"CREATE TABLE copies("
 	"  id INTEGER PRIMARY KEY,"
 	"  year INTEGER NOT NULL,"
@@ -110,7 +110,7 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  issued_at TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE(year, number));",
-	/* 3: the queue: daily ticket sequences, tickets, counter events (store/queue.c) */
+	/* 4: the queue: daily ticket sequences, tickets, counter events (store/queue.c) */
 	"CREATE TABLE queue_seq("
 	"  day TEXT NOT NULL,"
 	"  service TEXT NOT NULL,"
@@ -146,7 +146,7 @@ static const char *const migrations[] = {
 	"  day TEXT PRIMARY KEY,"
 	"  sha256 TEXT NOT NULL,"
 	"  outbox_id INTEGER NOT NULL);",
-	/* staff accounts, web sessions, API tokens, set-aside outbox items (store/users.c,
+	/* 5: staff accounts, web sessions, API tokens, set-aside outbox items (store/users.c,
 	 * store/views.c); documents by day for the dashboard's intake count */
 	"CREATE TABLE users("
 	"  name TEXT PRIMARY KEY,"
