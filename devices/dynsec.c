@@ -18,10 +18,10 @@
 
 void dynsec_add(struct edge *e, json_t *cmd)
 {
-	char corr[32];
+	char corr[48];
 	if (!cmd)
 		return;
-	snprintf(corr, sizeof(corr), "motcuad-%lld", (long long)e->batch_seq);
+	snprintf(corr, sizeof(corr), "%s-%lld", e->boot_id, (long long)e->batch_seq);
 	json_object_set_new(cmd, "correlationData", json_string(corr));
 	if (json_array_size(e->batch) == 0)
 		e->batch_first_ms = edge_now_ms();
@@ -187,8 +187,10 @@ void dynsec_answer(struct edge *e, const void *payload, int len)
 		const char *cmd = json_string_value(json_object_get(r, "command"));
 		const char *err = json_string_value(json_object_get(r, "error"));
 		const char *corr = json_string_value(json_object_get(r, "correlationData"));
-		if (corr && strncmp(corr, "motcuad-", 8) == 0)
-			seq = strtoll(corr + 8, NULL, 10);
+		/* Only this run's batches: answers to a previous run's may still arrive. */
+		size_t bl = strlen(e->boot_id);
+		if (corr && strncmp(corr, e->boot_id, bl) == 0 && corr[bl] == '-')
+			seq = strtoll(corr + bl + 1, NULL, 10);
 		/* Set-up is idempotent: "already exists" answers are expected. */
 		if (err && !strstr(err, "already exists") && !strstr(err, "already in") &&
 		    !(cmd && strcmp(cmd, "addClientRole") == 0))

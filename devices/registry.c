@@ -43,7 +43,7 @@ static void new_password(char out[EDGE_PASSWORD_LEN + 1])
 
 /* Gives the device a broker account with a fresh password (created, or re-enabled with a
  * new password) and queues its credentials for after the batch is answered. */
-static void issue(struct edge *e, const struct device *d, const char *action)
+static void issue(struct edge *e, const struct device *d, const char *action, int asked)
 {
 	char pw[EDGE_PASSWORD_LEN + 1], role[64], topic[128];
 
@@ -54,9 +54,14 @@ static void issue(struct edge *e, const struct device *d, const char *action)
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s, s:[{s:s}]}", "command", "createClient", "username", d->id,
 			     "password", pw, "roles", "rolename", role));
-	dynsec_add(
-	    e,
-	    json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", d->id, "password", pw));
+	/* A new password disconnects the account's clients, so it is set only when the device asks
+	 * (a hello: it has no working credentials).  After a restart the account may exist
+	 * already with credentials the device holds; then createClient fails harmlessly, and a
+	 * device that cannot log in with what it got comes back with a hello. */
+	if (asked)
+		dynsec_add(e,
+			   json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", d->id,
+				     "password", pw));
 	dynsec_add(e, json_pack("{s:s, s:s}", "command", "enableClient", "username", d->id));
 	dynsec_add(
 	    e, json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", d->id, "rolename", role));
@@ -140,7 +145,7 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 		reply_now(e, client, json_pack("{s:s, s:s}", "status", "pending", "device_id", d.id));
 	} else if (strcmp(d.state, "approved") == 0) {
 		/* Approved but never seen under its account: it lost or never got the credentials. */
-		issue(e, &d, d.action);
+		issue(e, &d, d.action, 1);
 	} else if (strcmp(d.state, "active") == 0) {
 		reply_now(
 		    e, client,
@@ -158,7 +163,13 @@ static int act(void *ctx, const struct device *d)
 {
 	struct edge *e = ctx;
 	if (strcmp(d->action, "approve") == 0 && strcmp(d->state, "approved") == 0) {
-		issue(e, d, "approve");
+		issue(e, d, "approve", 0);
+	} else if (strcmp(d->action, "reject") == 0 && strcmp(d->state, "rejected") == 0) {
+		if (d->claim_client[0])
+			reply_now(e, d->claim_client,
+				  json_pack("{s:s, s:s, s:s}", "status", "rejected", "device_id", d->id,
+					    "reason", d->reason));
+		devices_action_done(e->db, d->id, "reject");
 	} else if (strcmp(d->action, "revoke") == 0) {
 		/* disableClient also disconnects it now; the batch goes out at once. */
 		dynsec_add(e, json_pack("{s:s, s:s}", "command", "disableClient", "username", d->id));
@@ -190,7 +201,7 @@ void registry_status(struct edge *e, const char *id, const void *payload, int le
 	}
 	if (devices_get(e->db, id, &d) < 0 || strcmp(d.id, id) != 0)
 		return;
-	if (online && strcmp(d.state, "approved") == 0 && !d.action[0])
-		devices_mark_active(e->db, id);
+	if (online && strcmp(d.state, "approved") == 0 && strcmp(d.action, "revoke") != 0)
+		devices_mark_active(e->db, id); /* it holds working credentials: approval done */
 	edge_seen(e, id, online);
 }

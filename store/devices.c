@@ -269,7 +269,7 @@ int devices_decide(struct db *db, const char *id, const char *verb, const char *
 		act = "approve";
 	} else if (strcmp(verb, "reject") == 0) {
 		to = "rejected";
-		act = "";
+		act = "reject";
 	} else if (strcmp(verb, "revoke") == 0) {
 		to = "revoked";
 		act = "revoke";
@@ -346,7 +346,7 @@ int devices_mark_active(struct db *db, const char *id)
 		return r;
 	r = get_by(db, "id", id, &d);
 	if (r == 0 && strcmp(d.state, "approved") == 0) {
-		r = set_state(db, id, "active", d.action, d.reason);
+		r = set_state(db, id, "active", strcmp(d.action, "approve") == 0 ? "" : d.action, d.reason);
 		if (r == 0)
 			r = audit_device(db, "motcuad", "device.active", &d,
 					 "first connection with its own credentials");

@@ -29,7 +29,7 @@ struct device {
 	char firmware[DEVICE_FIRMWARE_MAX];
 	char capabilities[DEVICE_CAPS_MAX]; /* JSON array text */
 	char state[DEVICE_STATE_MAX]; /* pending approved active rejected revoked */
-	char action[DEVICE_STATE_MAX]; /* work for the MQTT thread: "", approve, revoke */
+	char action[DEVICE_STATE_MAX]; /* work for the MQTT thread: "", approve, reject, revoke */
 	char claim_client[DEVICE_CLIENT_MAX]; /* client id of its last hello */
 	char presence[DEVICE_STATE_MAX]; /* unknown online offline */
 	int64_t last_seen; /* unix seconds of its last message, 0 never */

@@ -31,7 +31,7 @@
 #define HELLO_EVERY_MS 30000 /* a pending device repeats its hello this often */
 #define SESSION_EXPIRY_S 3600
 
-enum state { CLAIMING, PENDING, REGISTERED, CONNECTING, ONLINE, FINISHED, FAILED };
+enum state { CLAIMING, PENDING, RECLAIM, REGISTERED, CONNECTING, ONLINE, FINISHED, FAILED };
 
 struct opts {
 	const char *host;
@@ -72,6 +72,7 @@ struct dev {
 	int64_t hello_ms, hb_ms, t0_ms, registered_ms;
 	struct doc cur; /* the document waiting for its ack */
 	int docs_done, docs_stored, docs_dup, docs_rejected, cmds;
+	int64_t retry_ms; /* reconnect the claim account then (0: no) */
 	double latency_sum;
 	int64_t bytes;
 	int exit_code;
@@ -222,6 +223,14 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags, const 
 			say(d, "the broker refused the login (%s); retrying", mosquitto_reason_string(rc));
 		snprintf(d->reason, sizeof(d->reason), "the broker refused the login: %s",
 			 mosquitto_reason_string(rc));
+		/* libmosquitto does not retry a refused login by itself.  Refused with its own
+		 * credentials: they were replaced or never took effect, so go back to the claim
+		 * step with the same claim id (the gateway answers the hello).  Refused as the
+		 * claim account (not set up yet): try again in 2 s. */
+		if (d->st != CLAIMING && d->st != PENDING)
+			d->st = RECLAIM;
+		else
+			d->retry_ms = now_ms() + 2000;
 		pthread_mutex_unlock(&d->lock);
 		return;
 	}
@@ -484,23 +493,29 @@ static int tick(struct dev *d, const char *mode, const char *file)
 {
 	const struct opts *o = d->o;
 	int64_t now = now_ms();
-	int done = 0;
+	int done = 0, reconnect = 0;
 
 	pthread_mutex_lock(&d->lock);
 	switch (d->st) {
+	case CLAIMING:
 	case PENDING:
-		if (now - d->hello_ms > HELLO_EVERY_MS)
+		if (d->retry_ms && now >= d->retry_ms) {
+			d->retry_ms = 0;
+			reconnect = 1;
+		} else if (d->st == PENDING && now - d->hello_ms > HELLO_EVERY_MS) {
 			send_hello(d);
+		}
+		break;
+	case RECLAIM:
+		say(d, "its credentials are refused: registering again");
+		d->st = CLAIMING;
+		reconnect = 1;
 		break;
 	case REGISTERED:
-		if (strcmp(mode, "register") == 0) {
+		if (strcmp(mode, "register") == 0)
 			done = 1;
-			break;
-		}
-		if (dev_connect(d) < 0) {
-			d->st = FAILED;
-			d->exit_code = 1;
-		}
+		else
+			reconnect = 1;
 		break;
 	case ONLINE:
 		if (o->heartbeat_s > 0 && now - d->hb_ms >= o->heartbeat_s * 1000) {
@@ -530,6 +545,13 @@ static int tick(struct dev *d, const char *mode, const char *file)
 	if (done && d->st != FAILED)
 		d->st = FINISHED;
 	pthread_mutex_unlock(&d->lock);
+	/* Outside the lock: the old connection's thread may still be in a callback. */
+	if (reconnect && dev_connect(d) < 0) {
+		pthread_mutex_lock(&d->lock);
+		d->st = FAILED;
+		d->exit_code = 1;
+		pthread_mutex_unlock(&d->lock);
+	}
 	return d->st == FINISHED || d->st == FAILED;
 }
 

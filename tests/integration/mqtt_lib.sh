@@ -102,3 +102,6 @@ wait_gateway() {
 		-t motcua/v1/gateway/status -C 1 -W 1 ||
 		fail "motcuad did not set up the broker within ${1:-15}s"
 }
+
+# npending N: exactly N devices wait for approval.
+npending() { [ "$(pending_ids | wc -l)" -eq "$1" ]; }
