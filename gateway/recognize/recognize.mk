@@ -37,3 +37,9 @@ $(BUILD)/motcua-recognize: $(REC_WORKER_OBJ) $(REC_PARSE_OBJ) $(BUILD)/obj/gatew
 
 # motcuactl recognize runs the worker itself (framing and spawning only, no image libraries).
 $(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_recognize.o $(BUILD)/obj/gateway/recognize/proto.o
+
+# The bench's scorer of the plain tools (zbarimg + tesseract) through the same parsers.
+TEST_TOOLS += $(BUILD)/tests/recbaseline
+$(BUILD)/tests/recbaseline: $(BUILD)/obj/tests/bench/recbaseline.o $(REC_PARSE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)

@@ -46,3 +46,4 @@ done
 echo "motcuad peak memory: $(awk '/VmHWM/ {print $2 " " $3}' /proc/$pid/status)"
 "$top/tests/bench/copies.sh" "$build"
 "$top/tests/bench/web.sh" "$build"
+"$top/tests/bench/recognize.sh" "$build"
