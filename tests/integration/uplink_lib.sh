@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the uplink scenarios (sourced after lib.sh, not run): the LGSP simulator, the
 # [uplink] section of the config, and waiting for deliveries.
 # After sourcing: SIM (binary), SIMDIR (its data), SIM_PID, SIM_PORT, SIM_BASE.
