@@ -1,0 +1,39 @@
+#!/bin/bash
+# 200 simulated devices register with the claim account, staff approve them one by one with
+# motcuactl, each goes online under its own account, sends a document and heartbeats; all
+# end up active and online in `motcuactl devices list`, with their 200 documents stored.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mqtt_lib.sh"
+
+COUNT=${COUNT:-200}
+broker_start
+mqtt_config
+daemon_start
+wait_gateway
+
+step "$COUNT devices say hello"
+start=$SECONDS
+dev --claim-password-file "$T/mqtt-claim.password" --dir "$T/sim" sim --count "$COUNT" --serial LOAD \
+	--docs 1 --size 8192 --heartbeat 2 --duration 6 --wait 120 >"$T/sim.out" 2>&1 &
+spid=$!
+track_pid $spid
+wait_for 60 npending "$COUNT" || fail "only $(pending_ids | wc -l) of $COUNT pending"
+ok "$COUNT pending after $((SECONDS - start))s"
+
+step "staff approve each of them"
+for id in $(pending_ids); do ctl devices approve "$id" >/dev/null; done
+ok "approved after $((SECONDS - start))s"
+
+online() { [ "$(ctl devices list | grep -c ' active  *online ')" -eq "$COUNT" ]; }
+wait_for 60 online || { ctl devices list | grep -v ' active  *online ' | head; fail "not all $COUNT online"; }
+ok "all $COUNT active and online after $((SECONDS - start))s"
+rc=0
+wait $spid || rc=$?
+cat "$T/sim.out"
+[ $rc -eq 0 ] || fail "the simulator reported a failure"
+[ "$(sql 'SELECT COUNT(*) FROM documents')" -eq "$COUNT" ] || fail "documents missing"
+[ "$(sql "SELECT COUNT(*) FROM devices WHERE last_seen > 0")" -eq "$COUNT" ] || fail "heartbeats not seen"
+ctl audit verify
+daemon_stop
+ok "$COUNT documents stored, audit chain verifies"
