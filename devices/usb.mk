@@ -9,3 +9,7 @@ $(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_local.o
 # libusb, SANE, Pango/Cairo and libqrencode for devices/usb.c, scanner.c and escpos.c
 # (linked into motcuad and, through GATEWAY_OBJ, into the unit tests).
 PKGS += libusb-1.0 sane-backends pangocairo libqrencode
+
+# The USB test drives libumockdev's testbed (and re-runs itself under umockdev-wrapper).
+$(BUILD)/obj/tests/unit/usb_test.o: CFLAGS += $(shell pkg-config --cflags umockdev-1.0 2>/dev/null)
+$(BUILD)/tests/usb_test: LDLIBS += $(shell pkg-config --libs umockdev-1.0 2>/dev/null)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "devices/usb.h"
 #include "gateway/control.h"
 #include "gateway/events.h"
 #include "gateway/log.h"
@@ -99,6 +100,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	struct store *store = NULL;
 	struct control *ctl = NULL;
 	struct devices *devs = NULL;
+	struct usb *usb = NULL;
 	struct uplink *up = NULL;
 	struct web *web = NULL;
 	uint64_t wd_usec = 0;
@@ -146,6 +148,9 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		log_error("cannot start the device edge: %s", strerror(-r));
 		goto out;
 	}
+	/* The box's own USB printers, scanners and code readers: an extra, never fatal. */
+	if (usb_start(store, cfg, &usb) < 0)
+		log_error("local USB devices are NOT followed; fix [usb] and restart motcuad");
 	r = uplink_start(store, cfg, &up);
 	if (r < 0) {
 		log_error("cannot start the uplink: %s", strerror(-r));
@@ -182,6 +187,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 out:
 	web_stop(web);
 	uplink_stop(up);
+	usb_stop(usb);
 	devices_stop(devs);
 	control_stop(ctl);
 	if (fd >= 0)
