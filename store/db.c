@@ -305,6 +305,10 @@ int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 	*ret_db = db;
 	return 0;
 fail:
+	/* A database that failed to open is kept as found (the store quarantines it): closing
+	 * must not checkpoint a WAL into it. */
+	if (db->h)
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 	db_close(db);
 	return r;
 }
