@@ -42,6 +42,8 @@ GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway
 GATEWAY_SRC += gateway/events.c $(sort $(wildcard uplink/*.c))
 STORE_SRC   += store/users.c store/views.c
 GATEWAY_SRC += gateway/accounts.c gateway/users_cmds.c $(sort $(wildcard web/*.c))
+STORE_SRC   += store/recog.c
+GATEWAY_SRC += gateway/recjobs.c gateway/recognize/proto.c
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_OBJ   := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)

@@ -88,6 +88,11 @@ struct config {
 	int64_t web_login_lockout_s;
 	int64_t web_login_delay_ms;
 	char web_lang[4];
+	/* [recognize] (gateway/recjobs.c: the motcua-recognize worker pool; restart to change) */
+	int64_t recognize_workers; /* 0: images are queued but not recognised */
+	int64_t recognize_timeout_s;
+	int64_t recognize_memory_mb;
+	char recognize_worker[CONFIG_PATH_MAX]; /* "" : next to motcuad, else the installed one */
 	/* [sign] (gateway/sign: motcua-signer and certified copies; restart to change) */
 	char sign_signer[CONFIG_PATH_MAX];
 	char sign_user[64];

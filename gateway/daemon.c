@@ -18,6 +18,7 @@
 #include "gateway/control.h"
 #include "gateway/events.h"
 #include "gateway/log.h"
+#include "gateway/recjobs.h"
 #include "gateway/sign/copy.h"
 #include "store/fsutil.h"
 #include "store/store.h"
@@ -103,6 +104,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	struct usb *usb = NULL;
 	struct uplink *up = NULL;
 	struct web *web = NULL;
+	struct recjobs *rec = NULL;
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int r, fd = -1, status = 1;
@@ -156,6 +158,9 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		log_error("cannot start the uplink: %s", strerror(-r));
 		goto out;
 	}
+	/* Recognition is an extra: without it images are kept queued in the store. */
+	if (recjobs_start(store, cfg, &rec) < 0)
+		log_error("image recognition is NOT running; images stay queued until motcuad restarts");
 	/* Counters and devices keep working without the staff page: a web server that cannot
 	 * start (port taken, unreadable certificate) is logged, not fatal. */
 	if (web_start(store, cfg, &web) < 0)
@@ -186,6 +191,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	status = 0;
 out:
 	web_stop(web);
+	recjobs_stop(rec);
 	uplink_stop(up);
 	usb_stop(usb);
 	devices_stop(devs);

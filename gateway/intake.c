@@ -8,6 +8,7 @@
 
 #include "gateway/events.h"
 #include "gateway/log.h"
+#include "gateway/recjobs.h"
 #include "store/fsutil.h"
 #include "store/store.h"
 
@@ -164,8 +165,11 @@ int intake_document(struct store *s, struct db *db, const struct intake_request 
 			 m.intake_key, m.id);
 		return -EEXIST;
 	}
-	if (r == 0)
+	if (r == 0) {
 		events_outbox_changed(); /* a new outbox item: wake the uplink */
+		if (strncmp(m.content_type, "image/", 6) == 0)
+			recjobs_wake(); /* queued for recognition by its commit */
+	}
 	*ret_meta = m;
 	return r;
 }

@@ -179,6 +179,17 @@ static const char *const migrations[] = {
 	"  at TEXT NOT NULL,"
 	"  note TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX documents_received ON documents(received_at);",
+	/* recognition of image documents (store/recog.c); the result JSON is a blob */
+	"CREATE TABLE recognitions("
+	"  doc_id TEXT PRIMARY KEY REFERENCES documents(id),"
+	"  state TEXT NOT NULL CHECK(state IN ('queued','running','done','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  type TEXT,"
+	"  confidence REAL,"
+	"  needs_review INTEGER,"
+	"  result_sha256 TEXT,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE INDEX recognitions_state ON recognitions(state);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

@@ -43,3 +43,19 @@ TEST_TOOLS += $(BUILD)/tests/recbaseline
 $(BUILD)/tests/recbaseline: $(BUILD)/obj/tests/bench/recbaseline.o $(REC_PARSE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+# The worker is installed where motcuad and motcuactl look for it (gateway/recognize/proto.c).
+install-recognize: $(BUILD)/motcua-recognize
+	install -d $(DESTDIR)$(PREFIX)/libexec/motcua
+	install -m 0755 $(BUILD)/motcua-recognize $(DESTDIR)$(PREFIX)/libexec/motcua/motcua-recognize
+install: install-recognize
+.PHONY: install-recognize
+
+# Fuzzer of the worker's image path (links the image libraries, like the worker).
+FUZZERS += $(BUILD)/fuzz/fuzz_recognize_image
+$(BUILD)/fuzz/fuzz_recognize_image: tests/fuzz/fuzz_recognize_image.c gateway/recognize/recognizer.c \
+		gateway/recognize/ocrb.c $(REC_PARSE_SRC) gateway/log.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(REC_PKGS)) -o $@ $^ $(LDLIBS_ALL) \
+		$(shell pkg-config --libs $(REC_PKGS)) -lm

@@ -198,7 +198,11 @@ static int find_band(PIX *bin, struct band *band)
 	pixDestroy(&opened);
 	if (!boxa)
 		return 0;
-	boxa = boxaSort(boxa, L_SORT_BY_Y, L_SORT_INCREASING, NULL); /* leaks the input: tiny */
+	BOXA *sorted = boxaSort(boxa, L_SORT_BY_Y, L_SORT_INCREASING, NULL);
+	boxaDestroy(&boxa);
+	if (!sorted)
+		return 0;
+	boxa = sorted;
 	int n = boxaGetCount(boxa);
 	int bx[64], by[64], bw[64], bh[64], m = 0;
 	for (int i = 0; i < n && m < 64; i++) {

@@ -1,0 +1,224 @@
+/* Recognition queue rows and results (see recog.h). */
+#include "store/recog.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/audit.h"
+#include "store/db.h"
+
+int recog_sweep(struct db *db, int reset_running, int64_t *ret_added)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int r = db_begin(db);
+	if (r < 0)
+		return r;
+	db_now(now);
+	if (reset_running) {
+		r = sqlite3_exec(db_handle(db),
+				 "UPDATE recognitions SET state='queued' WHERE state='running'", NULL, NULL,
+				 NULL);
+		if (r != SQLITE_OK) {
+			r = db_error(db, r, "resetting running recognitions");
+			goto fail;
+		}
+	}
+	r = db_prepare(
+	    db,
+	    "INSERT INTO recognitions(doc_id, state, updated_at) SELECT id, 'queued', ?1 FROM documents d "
+	    "WHERE content_type LIKE 'image/%' AND NOT EXISTS "
+	    "(SELECT 1 FROM recognitions r WHERE r.doc_id = d.id) ORDER BY seq",
+	    &st);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		r = db_error(db, r, "queueing images for recognition");
+		goto fail;
+	}
+	if (ret_added)
+		*ret_added = sqlite3_changes(db_handle(db));
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return r;
+}
+
+int recog_claim(struct db *db, struct recog_job *ret)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = db_prepare(
+	    db,
+	    "SELECT r.doc_id, d.sha256, r.attempts FROM recognitions r JOIN documents d ON d.id = r.doc_id "
+	    "WHERE r.state = 'queued' ORDER BY d.seq LIMIT 1",
+	    &st);
+	if (r < 0)
+		goto fail;
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		r = r == SQLITE_DONE ? -ENOENT : db_error(db, r, "claiming a recognition");
+		goto fail;
+	}
+	snprintf(ret->doc_id, sizeof(ret->doc_id), "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(ret->sha256, sizeof(ret->sha256), "%s", (const char *)sqlite3_column_text(st, 1));
+	ret->attempts = sqlite3_column_int64(st, 2) + 1;
+	sqlite3_finalize(st);
+	r = db_prepare(
+	    db, "UPDATE recognitions SET state='running', attempts=attempts+1, updated_at=?2 WHERE doc_id=?1",
+	    &st);
+	if (r < 0)
+		goto fail;
+	db_now(now);
+	sqlite3_bind_text(st, 1, ret->doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		r = db_error(db, r, "claiming a recognition");
+		goto fail;
+	}
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return r;
+}
+
+struct mem_src {
+	const char *p;
+	size_t left;
+};
+
+static ssize_t mem_read(void *ctx, void *buf, size_t len)
+{
+	struct mem_src *m = ctx;
+	size_t n = len < m->left ? len : m->left;
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (ssize_t)n;
+}
+
+int recog_finish(struct db *db, struct blobs *b, const char *doc_id, const char *json, size_t len,
+		 const char *type, double confidence, int needs_review)
+{
+	struct mem_src src = { json, len };
+	char hash[BLOB_HASH_HEX], now[32], detail[160];
+	int64_t size;
+	sqlite3_stmt *st = NULL;
+	/* The blob first: durable before the row that names it (an orphan after a failed
+	 * commit is harmless: content-addressed). */
+	int r = blob_put(b, mem_read, &src, (int64_t)len, hash, &size);
+	if (r < 0)
+		return r;
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	db_now(now);
+	r = db_prepare(db,
+		       "UPDATE recognitions SET state='done', type=?2, confidence=?3, needs_review=?4, "
+		       "result_sha256=?5, updated_at=?6 WHERE doc_id=?1",
+		       &st);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, confidence);
+	sqlite3_bind_int(st, 4, needs_review != 0);
+	sqlite3_bind_text(st, 5, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		r = db_error(db, r, "storing a recognition");
+		goto fail;
+	}
+	snprintf(detail, sizeof(detail), "{\"type\":\"%.40s\",\"confidence\":%.3f,\"needs_review\":%s}", type,
+		 confidence, needs_review ? "true" : "false");
+	r = audit_append(db, "recognizer", "document.recognized", doc_id, detail);
+	if (r < 0)
+		goto fail;
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return r;
+}
+
+int recog_fail(struct db *db, const char *doc_id, const char *why)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32], detail[160];
+	int r = db_begin(db);
+	if (r < 0)
+		return r;
+	db_now(now);
+	r = db_prepare(
+	    db,
+	    "UPDATE recognitions SET state = CASE WHEN attempts >= ?3 THEN 'failed' ELSE 'queued' END, "
+	    "needs_review = CASE WHEN attempts >= ?3 THEN 1 ELSE needs_review END, updated_at=?2 "
+	    "WHERE doc_id=?1 RETURNING state",
+	    &st);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, RECOG_MAX_ATTEMPTS);
+	r = sqlite3_step(st);
+	int failed = r == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "failed") == 0;
+	if (r == SQLITE_ROW)
+		r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		r = db_error(db, r, "recording a failed recognition");
+		goto fail;
+	}
+	if (failed) {
+		snprintf(detail, sizeof(detail), "{\"reason\":\"%.100s\",\"needs_review\":true}", why);
+		r = audit_append(db, "recognizer", "document.recognition_failed", doc_id, detail);
+		if (r < 0)
+			goto fail;
+	}
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return r;
+}
+
+int recog_get(struct db *db, const char *doc_id, struct recog_row *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(
+	    db,
+	    "SELECT state, COALESCE(type,''), COALESCE(confidence,0), COALESCE(needs_review,0), attempts, "
+	    "COALESCE(result_sha256,''), updated_at FROM recognitions WHERE doc_id=?1",
+	    &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		snprintf(ret->state, sizeof(ret->state), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(ret->type, sizeof(ret->type), "%s", (const char *)sqlite3_column_text(st, 1));
+		ret->confidence = sqlite3_column_double(st, 2);
+		ret->needs_review = sqlite3_column_int(st, 3);
+		ret->attempts = sqlite3_column_int64(st, 4);
+		snprintf(ret->result_sha256, sizeof(ret->result_sha256), "%s",
+			 (const char *)sqlite3_column_text(st, 5));
+		snprintf(ret->updated_at, sizeof(ret->updated_at), "%s",
+			 (const char *)sqlite3_column_text(st, 6));
+		r = 0;
+	} else {
+		r = r == SQLITE_DONE ? -ENOENT : db_error(db, r, "reading a recognition");
+	}
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,50 @@
+/* The recognition queue: one row per image document (queued -> running -> done | failed),
+ * the result JSON kept as an encrypted blob (it holds personal data), each result audited. */
+#ifndef MOTCUA_RECOG_H
+#define MOTCUA_RECOG_H
+
+#include <stdint.h>
+
+#include "store/blob.h"
+
+struct db;
+
+#define RECOG_MAX_ATTEMPTS 3
+
+struct recog_job {
+	char doc_id[33];
+	char sha256[BLOB_HASH_HEX];
+	int64_t attempts;
+};
+
+struct recog_row {
+	char state[16];
+	char type[64];
+	double confidence;
+	int needs_review;
+	int64_t attempts;
+	char result_sha256[BLOB_HASH_HEX]; /* "" until done */
+	char updated_at[32];
+};
+
+/* Queues every image document that has no row yet (the intake commit is the durable
+ * enqueue; this materialises it, also after a crash).  Rows left running by a stopped
+ * daemon go back to queued when reset_running is set.  *ret_added may be NULL. */
+int recog_sweep(struct db *db, int reset_running, int64_t *ret_added);
+
+/* Marks the oldest queued row running (attempts + 1) and returns it; -ENOENT when none. */
+int recog_claim(struct db *db, struct recog_job *ret);
+
+/* Stores a worker's result: the JSON as a blob, the row done with its type, confidence and
+ * review flag, and an audit row (type, confidence, review: no personal data), one commit. */
+int recog_finish(struct db *db, struct blobs *b, const char *doc_id, const char *json, size_t len,
+		 const char *type, double confidence, int needs_review);
+
+/* A worker died, timed out or refused: back to queued, or failed (audited, flagged for
+ * review) after RECOG_MAX_ATTEMPTS attempts.  why is a short reason without personal data. */
+int recog_fail(struct db *db, const char *doc_id, const char *why);
+
+/* Reads one document's recognition row; -ENOENT when none. */
+int recog_get(struct db *db, const char *doc_id, struct recog_row *ret);
+
+#endif
