@@ -41,6 +41,7 @@ struct opts {
 	char claim_password[256];
 	const char *kind, *model, *firmware, *serial;
 	const char *doc_kind, *session, *content_type, *sha_override, *doc_id;
+	const char *file; /* send: the document; sim: NULL (synthetic scans) */
 	int count, docs, heartbeat_s, resend_ms, wait_s, listen_max;
 	long size;
 	FILE *log;
@@ -304,6 +305,8 @@ static void on_reply(struct dev *d, json_t *j)
 	}
 }
 
+static int next_doc(struct dev *d, const char *file);
+
 static void on_ack(struct dev *d, json_t *j)
 {
 	const char *doc = json_string_value(json_object_get(j, "doc_id"));
@@ -343,6 +346,9 @@ static void on_ack(struct dev *d, json_t *j)
 	d->bytes += (int64_t)c->len;
 	free(c->data);
 	memset(c, 0, sizeof(*c));
+	/* sim: the next synthetic document goes out at once, not at the next tick. */
+	if (d->st == ONLINE && !d->o->file && d->docs_done < d->o->docs && next_doc(d, NULL) == 0)
+		send_doc(d);
 }
 
 /* Commands: print a ticket or receipt, update a display, answer a ping.  This reference
@@ -691,6 +697,7 @@ int main(int argc, char **argv)
 	}
 	const char *mode = argv[optind];
 	file = optind + 1 < argc ? argv[optind + 1] : NULL;
+	o.file = file;
 	if (strcmp(mode, "send") == 0) {
 		if (!file || !kind) {
 			fprintf(stderr, "motcua-device: send needs FILE and --kind\n");

@@ -14,8 +14,8 @@ wait_gateway
 
 step "$COUNT devices say hello"
 start=$SECONDS
-dev --claim-password-file "$T/mqtt-claim.password" --dir "$T/sim" sim --count "$COUNT" --serial LOAD \
-	--docs 1 --size 8192 --heartbeat 2 --duration 6 --wait 120 >"$T/sim.out" 2>&1 &
+"${DEV[@]}" --dir "$T/sim" sim --count "$COUNT" --serial LOAD \
+	--docs 1 --size 8192 --heartbeat 2 --duration 100 --wait 120 >"$T/sim.out" 2>&1 &
 spid=$!
 track_pid $spid
 wait_for 60 npending "$COUNT" || fail "only $(pending_ids | wc -l) of $COUNT pending"
@@ -28,6 +28,8 @@ ok "approved after $((SECONDS - start))s"
 online() { [ "$(ctl devices list | grep -c ' active  *online ')" -eq "$COUNT" ]; }
 wait_for 60 online || { ctl devices list | grep -v ' active  *online ' | head; fail "not all $COUNT online"; }
 ok "all $COUNT active and online after $((SECONDS - start))s"
+sleep 3 # a few heartbeats more
+kill -TERM $spid
 rc=0
 wait $spid || rc=$?
 cat "$T/sim.out"

@@ -19,7 +19,7 @@ daemon_start
 wait_gateway
 
 step "$DEVICES devices send $DOCS documents each while motcuad is killed $KILLS times"
-dev --claim-password-file "$T/mqtt-claim.password" --dir "$T/sim" sim --count "$DEVICES" --serial CRASH \
+"${DEV[@]}" --dir "$T/sim" sim --count "$DEVICES" --serial CRASH \
 	--docs "$DOCS" --size 200000 --resend-ms 1500 --heartbeat 0 --wait ${WAIT:-150} --log "$T/acks" \
 	>"$T/sim.out" 2>&1 &
 spid=$!
@@ -41,7 +41,7 @@ step "every acked document is stored exactly once, as the device sent it"
 total=$((DEVICES * DOCS))
 [ "$(wc -l <"$T/acks")" -eq $total ] || fail "$(wc -l <"$T/acks") acks for $total documents"
 resent=$(awk '$6 > 1' "$T/acks" | wc -l)
-while read -r dev docid sha result id attempts; do
+while read -r dev docid sha result id _; do
 	row=$(sql "SELECT id || ' ' || sha256 FROM documents WHERE intake_key = '$dev:$docid'")
 	[ "$row" = "$id $sha" ] || fail "$dev:$docid acked $result as $id ($sha) but the store has '$row'"
 done <"$T/acks"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the MQTT scenarios (sourced after lib.sh, not run): a real mosquitto on a free
 # loopback port with the dynamic-security plugin, set up like the package's drop-in
 # (packaging/mosquitto/motcua.conf.in): no anonymous access, per_listener_settings false,
@@ -79,8 +80,10 @@ mqtt_config() {
 	} >>"$CONF"
 }
 
-# dev ARGS...: the reference device against this broker.
-dev() { "$MOTCUA_DEVICE" --host 127.0.0.1 --port "$MQTT_PORT" "$@"; }
+# The reference device against this broker: "${DEV[@]}" ARGS... (an array, not a function,
+# so that `&` and $! give the device's own pid).
+# shellcheck disable=SC2034 # used by the scenarios that source this file
+DEV=("$MOTCUA_DEVICE" --host 127.0.0.1 --port "$MQTT_PORT" --claim-password-file "$T/mqtt-claim.password")
 
 # wait_for SECONDS CMD...: until CMD succeeds.
 wait_for() {

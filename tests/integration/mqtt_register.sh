@@ -13,13 +13,14 @@ broker_start
 mqtt_config -- "auto_approve_serials = AUTO-1, AUTO-2"
 daemon_start
 wait_gateway
-D=(dev --claim-password-file "$T/mqtt-claim.password")
+D=("${DEV[@]}")
 CLAIM=(-V 5 -h 127.0.0.1 -p "$MQTT_PORT" -u motcua-claim -P "$CLAIM_PW")
 
 step "two kiosks say hello; both wait for approval"
 "${D[@]}" --dir "$T/a" register --kind kiosk --serial SN-A --wait 30 >"$T/a.out" 2>&1 &
 apid=$!
 track_pid $apid
+wait_for 10 npending 1 || fail "kiosk SN-A is not pending"
 "${D[@]}" --dir "$T/b" register --kind kiosk --serial SN-B --wait 30 >"$T/b.out" 2>&1 &
 bpid=$!
 track_pid $bpid

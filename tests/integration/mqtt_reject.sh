@@ -11,7 +11,7 @@ broker_start
 mqtt_config "store.max_document_mb = 1" -- "auto_approve_serials = SCAN-1"
 daemon_start
 wait_gateway
-D=(dev --claim-password-file "$T/mqtt-claim.password" --dir "$T/s")
+D=("${DEV[@]}" --dir "$T/s")
 "${D[@]}" register --kind doc-scanner --serial SCAN-1 --wait 15 || fail "register failed"
 
 # refused FILE WHY ARGS...: the device is told "rejected" with a reason matching WHY.
