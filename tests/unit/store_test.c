@@ -205,7 +205,8 @@ static void newer_schema_is_refused_not_quarantined(void **state)
 	sqlite3_stmt *st;
 	char restore[64];
 	/* Put back the real version afterwards, whatever the number of migrations is. */
-	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), "PRAGMA user_version", -1, &st, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	snprintf(restore, sizeof(restore), "PRAGMA user_version = %d", sqlite3_column_int(st, 0));
 	sqlite3_finalize(st);
