@@ -44,6 +44,8 @@ STORE_SRC   += store/users.c store/views.c
 GATEWAY_SRC += gateway/accounts.c gateway/users_cmds.c $(sort $(wildcard web/*.c))
 STORE_SRC   += store/recog.c
 GATEWAY_SRC += gateway/recjobs.c gateway/recognize/proto.c
+STORE_SRC   += $(sort $(wildcard store/dossier*.c))
+GATEWAY_SRC += $(sort $(wildcard gateway/dossier/*.c))
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_OBJ   := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)

@@ -133,6 +133,9 @@ static const struct key keys[] = {
 	STR_AS("sign", "pin_file", sign_pin_file, KEY_OPTPATH, "", 0),
 	STR_AS("sign", "trust_file", sign_trust_file, KEY_OPTPATH, "", 0),
 	INT_AS("sign", "book", sign_book, 1, 99, "1"),
+	STR_AS("dossier", "catalogue", dossier_catalogue, KEY_PATH, "/usr/share/motcua/procedures.json", 0),
+	STR_AS("dossier", "calendar", dossier_calendar, KEY_PATH, "/usr/share/motcua/calendar.json", 0),
+	INT_AS("dossier", "near_due_days", dossier_near_due_days, 0, 30, "1"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -102,6 +102,10 @@ struct config {
 	char sign_pin_file[CONFIG_PATH_MAX];
 	char sign_trust_file[CONFIG_PATH_MAX];
 	int64_t sign_book;
+	/* [dossier] (gateway/dossier: procedure catalogue, calendar, dossiers, assistant) */
+	char dossier_catalogue[CONFIG_PATH_MAX];
+	char dossier_calendar[CONFIG_PATH_MAX];
+	int64_t dossier_near_due_days;
 };
 
 /* Fills cfg with every default. */

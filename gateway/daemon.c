@@ -16,6 +16,7 @@
 #include "devices/devices.h"
 #include "devices/usb.h"
 #include "gateway/control.h"
+#include "gateway/dossier/service.h"
 #include "gateway/events.h"
 #include "gateway/log.h"
 #include "gateway/recjobs.h"
@@ -126,6 +127,10 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	}
 	/* The key holder first, while motcuad has no thread and may still switch users. */
 	copy_service_start(cfg);
+	/* The procedure catalogue and calendar: a broken file stops us here, with its field named. */
+	r = dossier_service_start(cfg);
+	if (r < 0)
+		goto out;
 	r = store_open(&so, &store);
 	if (r < 0) {
 		log_error("cannot open the store in %s; see the messages above", cfg->state_dir);
@@ -200,6 +205,7 @@ out:
 		close(fd);
 	store_close(store);
 	copy_service_stop();
+	dossier_service_stop();
 	events_close();
 	if (status == 0)
 		log_info("stopped");
