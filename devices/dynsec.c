@@ -56,6 +56,23 @@ static void role(struct edge *e, const char *name, json_t *acls)
 	json_decref(acls);
 }
 
+static int queue_acls_of(void *ctx, const struct device *d)
+{
+	struct edge *e = ctx;
+	char name[64];
+	if (strcmp(d->state, "approved") != 0 && strcmp(d->state, "active") != 0)
+		return 0;
+	json_t *acls = json_array();
+	qedge_acls(d->id, d->kind, acls, acl);
+	if (json_array_size(acls) == 0) {
+		json_decref(acls);
+		return 0;
+	}
+	snprintf(name, sizeof(name), "motcua-%s-%s", d->kind, d->id);
+	role(e, name, acls);
+	return 0;
+}
+
 void dynsec_setup(struct edge *e)
 {
 	const char *gw = TOPIC_ROOT "/gateway/status";
@@ -99,6 +116,9 @@ void dynsec_setup(struct edge *e)
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", e->cfg.claim_user,
 			     "rolename", "motcua-claim"));
+	/* Devices approved before the queue topics existed get their kind's queue ACLs (an ACL
+	 * already there is refused harmlessly). */
+	devices_list(e->db, queue_acls_of, e);
 	e->batch_urgent = 1;
 }
 
@@ -121,6 +141,7 @@ void dynsec_device_role(struct edge *e, const char *id, const char *kind, char *
 		snprintf(t, sizeof(t), TOPIC_ROOT "/dev/%s/ack", id);
 		json_array_append_new(acls, acl("subscribeLiteral", t));
 	}
+	qedge_acls(id, kind, acls, acl);
 	json_array_append_new(acls, acl("subscribeLiteral", TOPIC_ROOT "/gateway/status"));
 	snprintf(ret_role, size, "motcua-%s-%s", kind, id);
 	role(e, ret_role, acls);

@@ -105,6 +105,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags, const 
 		TOPIC_ROOT "/dev/+/heartbeat",
 		TOPIC_ROOT "/dev/+/doc",
 		TOPIC_ROOT "/dev/+/cmd/ack",
+		TOPIC_ROOT "/dev/+/queue/take",
 	};
 
 	if (rc != 0) {
@@ -161,6 +162,9 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	} else if (strcmp(rest, "cmd/ack") == 0) {
 		edge_seen(e, id, -1);
 		docin_cmd_ack(e, id, msg->payload, msg->payloadlen);
+	} else if (strcmp(rest, "queue/take") == 0) {
+		edge_seen(e, id, -1);
+		qedge_take(e, id, msg->payload, msg->payloadlen);
 	}
 }
 
@@ -250,6 +254,7 @@ static void *run(void *arg)
 		dynsec_tick(e);
 		registry_tick(e);
 		docin_tick(e);
+		qedge_tick(e);
 		if (edge_now_ms() - e->last_flush_ms >= FLUSH_MS)
 			flush_presence(e);
 	}
@@ -304,9 +309,12 @@ int devices_start(struct store *s, const struct config *cfg, struct devices **re
 	mosquitto_connect_v5_callback_set(e->mosq, on_connect);
 	mosquitto_disconnect_v5_callback_set(e->mosq, on_disconnect);
 	mosquitto_message_v5_callback_set(e->mosq, on_message);
+	qedge_start(e);
 	r = -pthread_create(&e->thread, NULL, run, e);
-	if (r < 0)
+	if (r < 0) {
+		qedge_stop(e);
 		goto fail;
+	}
 	*ret = d;
 	return 0;
 fail:
@@ -323,6 +331,7 @@ void devices_stop(struct devices *d)
 	if (!d)
 		return;
 	struct edge *e = &d->e;
+	qedge_stop(e);
 	atomic_store(&e->stop, 1);
 	pthread_join(e->thread, NULL);
 	mosquitto_destroy(e->mosq);

@@ -14,12 +14,29 @@
 #include "devices/proto.h"
 #include "gateway/config.h"
 #include "store/devices.h"
+#include "store/queue.h"
 
 #define EDGE_DIRTY_MAX 1024 /* presence updates gathered between flushes */
 #define EDGE_REPLIES_MAX 2048 /* provisioning replies waiting for their dynsec batch */
 #define EDGE_BATCH_MAX 256 /* dynsec commands in one message */
 #define EDGE_PASSWORD_LEN 32 /* characters of a device password */
 #define EDGE_HEARTBEAT_S 60 /* heartbeat period told to devices */
+#define EDGE_ANNOUNCE_MAX 64 /* queue calls waiting for the device thread */
+#define EDGE_TAKES_MAX 64 /* recent kiosk ticket requests remembered against resends */
+
+struct edge_announce {
+	int counter;
+	char verb[8];
+	struct queue_ticket t;
+};
+
+struct edge_take {
+	char device[DEVICE_ID_MAX];
+	char req_id[PROTO_DOC_ID_MAX];
+	char day[QUEUE_DAY_LEN];
+	char code[QUEUE_CODE_MAX];
+	char printed[8];
+};
 
 struct edge_reply {
 	int64_t batch; /* sent once this dynsec batch is answered */
@@ -60,6 +77,13 @@ struct edge {
 	struct edge_dirty dirty[EDGE_DIRTY_MAX];
 	int ndirty;
 	int64_t last_flush_ms;
+
+	/* queue_edge.c: calls handed over by other threads (under qlock), recent ticket requests */
+	pthread_mutex_t qlock;
+	struct edge_announce ann[EDGE_ANNOUNCE_MAX];
+	int nann, ann_dropped;
+	struct edge_take takes[EDGE_TAKES_MAX];
+	int takes_next;
 };
 
 int64_t edge_now_ms(void);
@@ -92,5 +116,16 @@ void docin_document(struct edge *e, const char *id, const struct mosquitto_messa
 		    const mosquitto_property *props);
 void docin_cmd_ack(struct edge *e, const char *id, const void *payload, int len);
 void docin_tick(struct edge *e);
+
+/* queue_edge.c */
+void qedge_start(struct edge *e); /* registers the queue announcer */
+void qedge_stop(struct edge *e); /* clears it (waits for a call in progress) */
+/* A kiosk's ticket request on dev/<id>/queue/take, answered on dev/<id>/ack. */
+void qedge_take(struct edge *e, const char *id, const void *payload, int len);
+/* Publishes the calls handed over since the last tick (device thread). */
+void qedge_tick(struct edge *e);
+/* Appends the queue ACLs of a device of kind to acls (built with acl()). */
+void qedge_acls(const char *id, const char *kind, json_t *acls,
+		json_t *(*acl)(const char *type, const char *topic));
 
 #endif

@@ -196,6 +196,41 @@ int proto_cmd_ack_parse(const void *buf, size_t len, struct proto_cmd_ack *ret)
 	return r;
 }
 
+int proto_queue_take_parse(const void *buf, size_t len, struct proto_queue_take *ret, char *why,
+			   size_t whylen)
+{
+	struct proto_queue_take q;
+	json_t *j = load(buf, len, PROTO_CTRL_MAX, why, whylen);
+	int r = -EINVAL;
+	if (!j)
+		return len > PROTO_CTRL_MAX ? -EMSGSIZE : -EINVAL;
+	memset(&q, 0, sizeof(q));
+	snprintf(q.print, sizeof(q.print), "kiosk");
+	const char *svc = json_string_value(json_object_get(j, "service"));
+	json_t *pr = json_object_get(j, "print");
+	if (field(j, "req_id", q.req_id, sizeof(q.req_id), "._-", why, whylen) < 0)
+		goto out;
+	if (!svc || strlen(svc) != 1 ||
+	    !((svc[0] >= 'A' && svc[0] <= 'Z') || (svc[0] >= 'a' && svc[0] <= 'z'))) {
+		snprintf(why, whylen, "field \"service\" must be one letter A-Z");
+		goto out;
+	}
+	q.service[0] = (char)(svc[0] & ~0x20);
+	if (pr) {
+		const char *p = json_string_value(pr);
+		if (!p || (strcmp(p, "kiosk") != 0 && strcmp(p, "box") != 0 && strcmp(p, "none") != 0)) {
+			snprintf(why, whylen, "field \"print\" must be kiosk, box or none");
+			goto out;
+		}
+		snprintf(q.print, sizeof(q.print), "%s", p);
+	}
+	*ret = q;
+	r = 0;
+out:
+	json_decref(j);
+	return r;
+}
+
 int proto_status_parse(const void *buf, size_t len, int *ret_online)
 {
 	char why[128];

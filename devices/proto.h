@@ -48,6 +48,17 @@ struct proto_cmd_ack {
 };
 int proto_cmd_ack_parse(const void *buf, size_t len, struct proto_cmd_ack *ret);
 
+/* A kiosk's ticket request (dev/<id>/queue/take): {"req_id": "...", "service": "A",
+ * "print": "kiosk"|"box"|"none"}.  req_id is 1-40 of [A-Za-z0-9._-], service one letter,
+ * print defaults to "kiosk".  Returns 0 or -EINVAL/-EMSGSIZE with a message in why. */
+struct proto_queue_take {
+	char req_id[PROTO_DOC_ID_MAX];
+	char service[2];
+	char print[8];
+};
+int proto_queue_take_parse(const void *buf, size_t len, struct proto_queue_take *ret, char *why,
+			   size_t whylen);
+
 /* A status from a device: {"state": "online"|"offline", ...}.  Sets *ret_online. */
 int proto_status_parse(const void *buf, size_t len, int *ret_online);
 

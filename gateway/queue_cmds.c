@@ -82,13 +82,14 @@ static int cmd_counter(struct control_ctx *x, json_t *req, const struct config *
 	json_t *c = json_object_get(req, "counter");
 	if (!json_is_integer(c))
 		return fail(x, -EINVAL, "queue.counter needs \"counter\", a number");
-	int r = queue_counter(x->db, cfg, (int)json_integer_value(c), str_or(req, "verb", ""),
-			      str_or(req, "arg", NULL), queue_now_ms(), &t, why, sizeof(why));
+	int counter = (int)json_integer_value(c);
+	int r = queue_counter(x->db, cfg, counter, str_or(req, "verb", ""), str_or(req, "arg", NULL),
+			      queue_now_ms(), &t, why, sizeof(why));
 	if (r < 0)
 		return fail(x, r, why);
 	json_t *j = queue_ticket_json(cfg, &t);
 	if (j)
-		queue_hooks_announce(cfg, str_or(req, "verb", ""), &t);
+		queue_hooks_announce(cfg, counter, str_or(req, "verb", ""), &t);
 	return reply(x, j);
 }
 

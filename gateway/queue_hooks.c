@@ -40,10 +40,11 @@ int queue_hooks_print_ticket(const struct config *cfg, const struct queue_ticket
 	return r;
 }
 
-void queue_hooks_announce(const struct config *cfg, const char *verb, const struct queue_ticket *t)
+void queue_hooks_announce(const struct config *cfg, int counter, const char *verb,
+			  const struct queue_ticket *t)
 {
 	pthread_rwlock_rdlock(&lock);
 	if (announce_fn)
-		announce_fn(announce_ctx, cfg, verb, t);
+		announce_fn(announce_ctx, cfg, counter, verb, t);
 	pthread_rwlock_unlock(&lock);
 }

@@ -12,8 +12,10 @@
 /* Prints t; returns 0, -ENODEV when no printer is there, or -errno with why (e.g. paper out). */
 typedef int (*queue_print_fn)(void *ctx, const struct config *cfg, const struct queue_ticket *t, char *why,
 			      size_t whylen);
-/* Tells displays what a counter did (verb: next, again, call, skip, move, serve, done). */
-typedef void (*queue_announce_fn)(void *ctx, const struct config *cfg, const char *verb,
+/* Tells displays what counter did (verb: next, again, call, skip, move, serve, done) with
+ * ticket t (after a move t->counter is 0, hence counter).  Called on the thread that acted:
+ * it must hand over, never block. */
+typedef void (*queue_announce_fn)(void *ctx, const struct config *cfg, int counter, const char *verb,
 				  const struct queue_ticket *t);
 
 /* Registers (fn, ctx) or clears (NULL).  Clearing waits for calls in progress to return. */
@@ -24,6 +26,7 @@ void queue_hooks_set_announcer(queue_announce_fn fn, void *ctx);
 int queue_hooks_print_ticket(const struct config *cfg, const struct queue_ticket *t, char *why,
 			     size_t whylen);
 /* Calls the registered announcer, if any. */
-void queue_hooks_announce(const struct config *cfg, const char *verb, const struct queue_ticket *t);
+void queue_hooks_announce(const struct config *cfg, int counter, const char *verb,
+			  const struct queue_ticket *t);
 
 #endif

@@ -6,6 +6,7 @@
  *   motcua-device [--host H] [--port P] [--dir DIR] register --kind K --serial S
  *   motcua-device [...] send FILE --kind id-front|id-back|page|original-for-copy
  *   motcua-device [...] listen
+ *   motcua-device [...] ticket SERVICE [--print kiosk|box|none]
  *   motcua-device [...] sim --count N [--docs M] [--size BYTES]
  */
 #include <errno.h>
@@ -43,6 +44,8 @@ struct opts {
 	const char *doc_kind, *session, *content_type, *sha_override, *doc_id;
 	const char *file; /* send: the document; sim: NULL (synthetic scans) */
 	int count, docs, heartbeat_s, resend_ms, wait_s, listen_max;
+	int listen; /* listen: also follow the queue displays' topics */
+	const char *service, *print; /* ticket: the service letter, who prints it */
 	long size;
 	FILE *log;
 	int verbose;
@@ -73,6 +76,7 @@ struct dev {
 	int64_t hello_ms, hb_ms, t0_ms, registered_ms;
 	struct doc cur; /* the document waiting for its ack */
 	int docs_done, docs_stored, docs_dup, docs_rejected, cmds;
+	int ticket_sent, ticket_done, ticket_printed_here;
 	int64_t retry_ms; /* reconnect the claim account then (0: no) */
 	double latency_sum;
 	int64_t bytes;
@@ -244,8 +248,11 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags, const 
 		snprintf(topic, sizeof(topic), ROOT "/dev/%s/cmd", d->id);
 		mosquitto_subscribe_v5(m, NULL, topic, 1, 0, NULL);
 		snprintf(topic, sizeof(topic), ROOT "/dev/%s/ack", d->id);
-		if (d->o->doc_kind)
+		if (d->o->doc_kind || d->o->service)
 			mosquitto_subscribe_v5(m, NULL, topic, 1, 0, NULL);
+		/* A queue display (or a kiosk showing the queue) follows every counter call. */
+		if (d->o->listen)
+			mosquitto_subscribe_v5(m, NULL, ROOT "/queue/#", 1, 0, NULL);
 		send_status(d, "online");
 		d->st = ONLINE;
 		if (d->cur.data)
@@ -306,6 +313,28 @@ static void on_reply(struct dev *d, json_t *j)
 }
 
 static int next_doc(struct dev *d, const char *file);
+
+/* The answer to a ticket request (docs/mqtt.md §6a): the ticket, or why not. */
+static void on_ticket(struct dev *d, json_t *j)
+{
+	const char *result = json_string_value(json_object_get(j, "result"));
+	const char *printed = json_string_value(json_object_get(j, "printed"));
+	json_t *t = json_object_get(j, "ticket");
+	char *text = json_dumps(t ? t : j, JSON_COMPACT);
+	pthread_mutex_lock(&log_lock);
+	if (result && strcmp(result, "ticket") == 0) {
+		printf("ticket %s %s\n", json_string_value(json_object_get(t, "code")), text ? text : "{}");
+	} else {
+		printf("%s %s: %s\n", result ? result : "?", json_string_value(json_object_get(j, "error")),
+		       json_string_value(json_object_get(j, "reason")));
+		d->exit_code = 1;
+	}
+	fflush(stdout);
+	pthread_mutex_unlock(&log_lock);
+	free(text);
+	d->ticket_printed_here = printed && strcmp(printed, "kiosk") == 0;
+	d->ticket_done = 1;
+}
 
 static void on_ack(struct dev *d, json_t *j)
 {
@@ -399,6 +428,16 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 		}
 	} else if (tl > 6 && strcmp(t + tl - 6, "/reply") == 0) {
 		on_reply(d, j);
+	} else if (strncmp(t, ROOT "/queue/", sizeof(ROOT "/queue/") - 1) == 0) {
+		char *text = json_dumps(j, JSON_COMPACT);
+		pthread_mutex_lock(&log_lock);
+		printf("queue %s %s\n", t, text ? text : "{}");
+		fflush(stdout);
+		pthread_mutex_unlock(&log_lock);
+		free(text);
+		d->cmds++;
+	} else if (tl > 4 && strcmp(t + tl - 4, "/ack") == 0 && json_object_get(j, "req_id")) {
+		on_ticket(d, j);
 	} else if (tl > 4 && strcmp(t + tl - 4, "/ack") == 0) {
 		on_ack(d, j);
 	} else if (tl > 4 && strcmp(t + tl - 4, "/cmd") == 0) {
@@ -540,7 +579,20 @@ static int tick(struct dev *d, const char *mode, const char *file)
 		}
 		if (d->cur.data && (d->cur.sent_ms == 0 || now - d->cur.sent_ms > o->resend_ms))
 			send_doc(d); /* first send, or no ack in time: the same id again */
-		if (d->docs_done >= o->docs && strcmp(mode, "listen") != 0 && strcmp(mode, "sim") != 0)
+		if (o->service && !d->ticket_sent) {
+			char topic[128], req[160];
+			snprintf(topic, sizeof(topic), ROOT "/dev/%s/queue/take", d->id);
+			snprintf(req, sizeof(req),
+				 "{\"req_id\":\"t%lld\",\"service\":\"%s\",\"print\":\"%s\"}", (long long)now,
+				 o->service, o->print);
+			publish(d, topic, req, 0);
+			d->ticket_sent = 1;
+		}
+		if (o->service) {
+			/* Done with the ticket, and with the print command when the kiosk prints it. */
+			if (d->ticket_done && (!d->ticket_printed_here || d->cmds > 0))
+				done = 1;
+		} else if (d->docs_done >= o->docs && strcmp(mode, "listen") != 0 && strcmp(mode, "sim") != 0)
 			done = 1;
 		if (strcmp(mode, "listen") == 0 && o->listen_max > 0 && d->cmds >= o->listen_max)
 			done = 1;
@@ -575,7 +627,10 @@ static void usage(FILE *f)
 	    "  register --kind K --serial S   claim, hello, wait for approval, keep the credentials\n"
 	    "  send FILE --kind K [--session S] [--doc-id ID]\n"
 	    "                                 hand over one document, resend until acked; prints the result\n"
-	    "  listen [--max N]               go online, heartbeat, print and ack commands\n"
+	    "  listen [--max N]               go online, heartbeat, print and ack commands and queue calls\n"
+	    "  ticket SERVICE [--print kiosk|box|none]\n"
+	    "                                 a kiosk asks for a queue ticket; prints it (and the print "
+	    "command)\n"
 	    "  sim --count N [--docs M] [--size BYTES] [--duration S]\n"
 	    "                                 N simulated devices: register, go online, send, heartbeat\n"
 	    "options:\n"
@@ -616,7 +671,8 @@ int main(int argc, char **argv)
 		O_WAIT,
 		O_LOG,
 		O_MAX,
-		O_DUR
+		O_DUR,
+		O_PRINT
 	};
 	static const struct option lo[] = {
 		{ "host", 1, 0, O_HOST },
@@ -641,6 +697,7 @@ int main(int argc, char **argv)
 		{ "log", 1, 0, O_LOG },
 		{ "max", 1, 0, O_MAX },
 		{ "duration", 1, 0, O_DUR },
+		{ "print", 1, 0, O_PRINT },
 		{ "verbose", 0, 0, 'v' },
 		{ "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
@@ -685,6 +742,7 @@ int main(int argc, char **argv)
 		case O_LOG: logpath = optarg; break;
 		case O_MAX: o.listen_max = (int)strtol(optarg, NULL, 10); break;
 		case O_DUR: duration = (int)strtol(optarg, NULL, 10); break;
+		case O_PRINT: o.print = optarg; break;
 		case 'v': o.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -719,6 +777,18 @@ int main(int argc, char **argv)
 		o.doc_kind = "page";
 	} else if (strcmp(mode, "listen") == 0) {
 		o.docs = 0;
+		o.listen = 1;
+	} else if (strcmp(mode, "ticket") == 0) {
+		if (!file) {
+			fprintf(stderr, "motcua-device: ticket needs SERVICE (a letter)\n");
+			return 2;
+		}
+		o.service = file;
+		o.file = file = NULL;
+		if (!o.print)
+			o.print = "kiosk";
+		o.docs = 0;
+		o.heartbeat_s = 0;
 	} else {
 		usage(stderr);
 		return 2;

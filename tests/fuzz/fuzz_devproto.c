@@ -1,6 +1,7 @@
 /* libFuzzer target for the parsers of what devices send (devices/proto.c): the hello JSON,
- * a document's user properties, command acks, status messages and topics.  The first byte
- * picks the parser; user properties are NUL-separated name/value strings. */
+ * a document's user properties, command acks and kiosk ticket requests, status messages and
+ * topics.  The first byte picks the parser; user properties are NUL-separated name/value
+ * strings. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,7 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 2: {
 		struct proto_cmd_ack a;
+		struct proto_queue_take q;
 		proto_cmd_ack_parse(p, n, &a);
+		proto_queue_take_parse(p, n, &q, why, sizeof(why)); /* the same small JSON objects */
 		break;
 	}
 	case 3: {
