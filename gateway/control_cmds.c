@@ -13,6 +13,7 @@
 #include "gateway/control.h"
 #include "gateway/ctlproto.h"
 #include "gateway/daemon.h"
+#include "gateway/dossier/cmds.h"
 #include "gateway/events.h"
 #include "gateway/intake.h"
 #include "gateway/log.h"
@@ -425,5 +426,7 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 		return local_control(x, cmd, req_json);
 	if (strncmp(cmd, "users.", 6) == 0)
 		return users_control(x, cmd, req_json);
+	if (strncmp(cmd, "dossier.", 8) == 0 || strcmp(cmd, "ask") == 0 || strncmp(cmd, "feedback.", 9) == 0)
+		return dossier_control(x, cmd, req_json);
 	return fail(x, -EINVAL, "unknown command %.40s", cmd);
 }

@@ -1,0 +1,254 @@
+/* dossier.* control commands: open, attach, show, list, accept, status. */
+#include "gateway/dossier/cmds.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/control.h"
+#include "gateway/ctlproto.h"
+#include "gateway/daemon.h"
+#include "gateway/dossier/dossier.h"
+#include "gateway/dossier/service.h"
+#include "store/db.h"
+#include "store/store.h"
+
+#define LIST_MAX 1000
+
+static int reply(struct control_ctx *x, json_t *j)
+{
+	if (!j)
+		return ctl_send_error(x->conn, -ENOMEM, "out of memory");
+	json_object_set_new(j, "ok", json_true());
+	int r = ctl_send(x->conn, j);
+	json_decref(j);
+	return r;
+}
+
+static int fail(struct control_ctx *x, int err, const char *why)
+{
+	ctl_send_error(x->conn, err, why);
+	return err;
+}
+
+static const char *str_or(json_t *req, const char *key, const char *dflt)
+{
+	json_t *v = json_object_get(req, key);
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+static int add_item(void *ctx, const struct dossier_item_row *it)
+{
+	json_array_append_new((json_t *)ctx,
+			      json_pack("{s:s, s:s, s:s, s:s}", "item", it->item, "document", it->doc_id,
+					"type", it->doc_type, "attached_at", it->attached_at));
+	return 0;
+}
+
+json_t *dossier_json(struct db *db, const struct dossier_row *d, int with_items)
+{
+	const struct catalog *cat = dossier_catalog(NULL);
+	const struct calendar *cal = dossier_calendar(NULL);
+	const struct catalog_proc *p = catalog_find(cat, d->procedure);
+	struct config cfg;
+	char svc[2] = { p ? p->service : 0, 0 };
+	const char *flag = "";
+	daemon_config_snapshot(&cfg);
+	if (cal)
+		flag = dossier_flag(cal, d, calendar_local_day(cal, (int64_t)time(NULL), NULL),
+				    (int)cfg.dossier_near_due_days);
+	json_t *j = json_pack(
+	    "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, "
+	    "s:s}",
+	    "id", (json_int_t)d->id, "procedure", d->procedure, "procedure_name", p ? p->name : "", "state",
+	    d->state, "applicant_name", d->applicant_name, "applicant_id_tail", d->applicant_id_tail,
+	    "applicant_from", d->applicant_doc[0] ? "id_card" : "typed", "source", d->source, "opened_at",
+	    d->opened_at, "code", d->code, "accepted_by", d->accepted_by, "accepted_at", d->accepted_at,
+	    "note", d->note, "outbox_id", (json_int_t)d->outbox_id, "due_day", d->due_day, "city_status",
+	    d->city_status, "city_status_text", d->city_status_text, "city_updated_at", d->city_updated_at,
+	    "flag", flag, "service", svc);
+	if (j && p) {
+		json_object_set_new(j, "fee_text", json_string(p->fee_text));
+		json_object_set_new(j, "time_text", json_string(p->time_text));
+	}
+	if (j && with_items) {
+		json_t *items = json_array(), *miss = json_array();
+		const char *missing[DOSSIER_MAX_ITEMS];
+		dossiers_items(db, d->id, add_item, items);
+		int n = p ? dossier_missing(db, p, d, missing, DOSSIER_MAX_ITEMS) : 0;
+		for (int i = 0; i < n && i < DOSSIER_MAX_ITEMS; i++) {
+			const struct catalog_doc *cd = catalog_doc_find(p, missing[i]);
+			json_array_append_new(miss,
+					      json_pack("{s:s, s:s}", "item", missing[i], "name", cd->name));
+		}
+		json_object_set_new(j, "items", items);
+		json_object_set_new(j, "missing", miss);
+		json_object_set_new(j, "complete", json_boolean(n == 0));
+	}
+	return j;
+}
+
+static int find(struct control_ctx *x, json_t *req, struct dossier_row *d)
+{
+	json_t *id = json_object_get(req, "id");
+	const char *code = str_or(req, "code", NULL);
+	int r = code              ? dossiers_get_by_code(x->db, code, d)
+	    : json_is_integer(id) ? dossiers_get(x->db, (int64_t)json_integer_value(id), d)
+				  : -EINVAL;
+	if (r == -EINVAL)
+		return fail(x, r, "give the dossier's number (id) or its code");
+	if (r == -ENOENT)
+		return fail(x, r, "no such dossier");
+	if (r < 0)
+		return fail(x, r, "cannot read the dossier");
+	return 0;
+}
+
+static int cmd_open(struct control_ctx *x, json_t *req, const struct catalog *cat)
+{
+	char why[DOSSIER_WHY_MAX];
+	struct dossier_applicant a = { .doc_id = str_or(req, "doc", NULL),
+				       .name = str_or(req, "name", NULL),
+				       .id_number = str_or(req, "id_number", NULL) };
+	struct dossier_row d;
+	int64_t id;
+	int r = dossier_open(x->db, store_blobs(x->store), cat, str_or(req, "actor", "motcuactl"),
+			     str_or(req, "procedure", ""), &a, str_or(req, "source", "cli"), &id, why);
+	if (r < 0)
+		return fail(x, r, why);
+	r = dossiers_get(x->db, id, &d);
+	if (r < 0)
+		return fail(x, r, "cannot read the new dossier");
+	return reply(x, dossier_json(x->db, &d, 1));
+}
+
+static int cmd_attach(struct control_ctx *x, json_t *req, const struct catalog *cat)
+{
+	char why[DOSSIER_WHY_MAX];
+	struct dossier_row d;
+	json_t *id = json_object_get(req, "id");
+	if (!json_is_integer(id))
+		return fail(x, -EINVAL, "give the dossier's number (id)");
+	int r = dossier_attach(x->db, cat, str_or(req, "actor", "motcuactl"), (int64_t)json_integer_value(id),
+			       str_or(req, "item", ""), str_or(req, "doc", ""), why);
+	if (r < 0)
+		return fail(x, r, why);
+	r = dossiers_get(x->db, (int64_t)json_integer_value(id), &d);
+	if (r < 0)
+		return fail(x, r, "cannot read the dossier");
+	json_t *j = dossier_json(x->db, &d, 1);
+	if (j)
+		json_object_set_new(j, "already_attached", json_boolean(r == 1));
+	return reply(x, j);
+}
+
+static int cmd_show(struct control_ctx *x, json_t *req)
+{
+	struct dossier_row d;
+	int r = find(x, req, &d);
+	return r < 0 ? r : reply(x, dossier_json(x->db, &d, 1));
+}
+
+struct list_ctx {
+	struct db *db;
+	json_t *arr;
+	const char *flag;
+};
+
+static int add_dossier(void *ctx, const struct dossier_row *d)
+{
+	struct list_ctx *l = ctx;
+	json_t *j = dossier_json(l->db, d, 0);
+	if (!j)
+		return -ENOMEM;
+	if (l->flag && strcmp(json_string_value(json_object_get(j, "flag")), l->flag) != 0) {
+		json_decref(j);
+		return 0;
+	}
+	json_array_append_new(l->arr, j);
+	return 0;
+}
+
+static int cmd_list(struct control_ctx *x, json_t *req)
+{
+	struct list_ctx l = { .db = x->db, .arr = json_array(), .flag = str_or(req, "flag", NULL) };
+	json_t *lim = json_object_get(req, "limit");
+	int limit = json_is_integer(lim) ? (int)json_integer_value(lim) : 100;
+	if (limit < 1 || limit > LIST_MAX)
+		limit = LIST_MAX;
+	const char *state = str_or(req, "state", NULL);
+	int r = l.arr ? dossiers_list(x->db, state, limit, add_dossier, &l) : -ENOMEM;
+	if (r < 0) {
+		json_decref(l.arr);
+		return fail(x, r, "cannot list dossiers");
+	}
+	return reply(x, json_pack("{s:o}", "dossiers", l.arr));
+}
+
+static int cmd_accept(struct control_ctx *x, json_t *req, const struct catalog *cat)
+{
+	char why[DOSSIER_WHY_MAX];
+	const char *cwhy = "";
+	struct dossier_row d;
+	struct config cfg;
+	const struct calendar *cal = dossier_calendar(&cwhy);
+	json_t *id = json_object_get(req, "id");
+	if (!cal)
+		return fail(x, -ENOENT, cwhy);
+	if (!json_is_integer(id))
+		return fail(x, -EINVAL, "give the dossier's number (id)");
+	daemon_config_snapshot(&cfg);
+	int r = dossier_accept(x->db, cat, cal, &cfg, str_or(req, "actor", "motcuactl"),
+			       (int64_t)json_integer_value(id), str_or(req, "note", ""), (int64_t)time(NULL),
+			       &d, why);
+	if (r < 0)
+		return fail(x, r, why);
+	return reply(x, dossier_json(x->db, &d, 1));
+}
+
+static int cmd_status(struct control_ctx *x, json_t *req)
+{
+	char now[32];
+	const char *code = str_or(req, "code", ""), *status = str_or(req, "status", "");
+	const char *text = str_or(req, "text", "");
+	db_now(now);
+	const char *at = str_or(req, "updated_at", now);
+	if (!dossiers_status_valid(status))
+		return fail(x, -EINVAL,
+			    "status must be received, processing, supplement_requested, approved, refused or "
+			    "returned");
+	if (strlen(text) >= DOSSIER_STATUS_TEXT_MAX || strlen(at) >= 40)
+		return fail(x, -EINVAL, "status text is longer than 255 bytes");
+	int r = dossiers_set_status(x->db, str_or(req, "actor", "motcuactl"), code, status, text, at);
+	if (r == -ENOENT)
+		return fail(x, r, "no dossier with that code");
+	if (r < 0)
+		return fail(x, r, "cannot record the status");
+	struct dossier_row d;
+	r = dossiers_get_by_code(x->db, code, &d);
+	return r < 0 ? fail(x, r, "cannot read the dossier") : reply(x, dossier_json(x->db, &d, 0));
+}
+
+int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
+{
+	json_t *req = req_json;
+	const char *why = "";
+	const struct catalog *cat = dossier_catalog(&why);
+	if (strcmp(cmd, "dossier.show") == 0)
+		return cmd_show(x, req);
+	if (strcmp(cmd, "dossier.list") == 0)
+		return cmd_list(x, req);
+	if (strcmp(cmd, "dossier.status") == 0)
+		return cmd_status(x, req);
+	if (!cat)
+		return fail(x, -ENOENT, why);
+	if (strcmp(cmd, "dossier.open") == 0)
+		return cmd_open(x, req, cat);
+	if (strcmp(cmd, "dossier.attach") == 0)
+		return cmd_attach(x, req, cat);
+	if (strcmp(cmd, "dossier.accept") == 0)
+		return cmd_accept(x, req, cat);
+	return fail(x, -EINVAL, "unknown dossier command");
+}
