@@ -63,7 +63,6 @@ echo "uplink bench: $DOCS documents of $SIZE bytes over ${RATE_MBIT} Mbit/s (tc 
 write_config
 daemon_start
 for i in $(seq "$DOCS"); do mkdoc "$T/doc$i.pdf" $SIZE; put_ok "$T/doc$i.pdf" >/dev/null; done
-cp_logs() { cp "$SIMLOG" /tmp/bench_sim.log; cp "$DLOG" /tmp/bench_d.log; }
 daemon_stop
 uplink_config "$SIM_BASE"
 # The shipped defaults, not the tests' quick ones.
@@ -78,9 +77,10 @@ wait_delivered "$DOCS" 3600
 t1=$(date +%s.%N)
 after=$(stats_json)
 tx1=$(tx_bytes)
+hwm=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$DPID/status")
 daemon_stop
-[ -n "${BENCH_KEEP_LOGS:-}" ] && cp_logs
 [ "$(delta unique_items "$before" "$after")" = "$DOCS" ] || fail "unique items $(delta unique_items "$before" "$after")"
+echo "motcuad peak memory (VmHWM) with $DOCS MB queued: $hwm"
 report motcuad "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$before" "$after" $((tx1 - tx0))
 
 ######## the naive way: one curl upload of the whole document, from zero after any failure
