@@ -359,6 +359,9 @@ fail:
 	return r;
 }
 
+static int events_rows(struct db *db, sqlite3_stmt *st, int (*fn)(void *ctx, const struct queue_event *e),
+		       void *ctx);
+
 int qstore_events(struct db *db, int64_t after, int counter, int limit,
 		  int (*fn)(void *ctx, const struct queue_event *e), void *ctx)
 {
@@ -372,7 +375,33 @@ int qstore_events(struct db *db, int64_t after, int counter, int limit,
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, counter);
 	sqlite3_bind_int(st, 3, limit);
-	int rc;
+	return events_rows(db, st, fn, ctx);
+}
+
+int qstore_events_recent(struct db *db, int counter, const char *kind, int64_t since_ms, int limit,
+			 int (*fn)(void *ctx, const struct queue_event *e), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db,
+			   "SELECT id, at_ms, counter, kind, ticket, code, detail FROM queue_events "
+			   "WHERE (?1 < 0 OR counter = ?1) AND (?2 IS NULL OR kind = ?2) AND at_ms >= ?3 "
+			   "ORDER BY id DESC LIMIT ?4",
+			   &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, counter);
+	if (kind)
+		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, since_ms);
+	sqlite3_bind_int(st, 4, limit);
+	return events_rows(db, st, fn, ctx);
+}
+
+/* Steps st (finalized here), one queue_event per row. */
+static int events_rows(struct db *db, sqlite3_stmt *st, int (*fn)(void *ctx, const struct queue_event *e),
+		       void *ctx)
+{
+	int r = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct queue_event e;
 		memset(&e, 0, sizeof(e));

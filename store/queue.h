@@ -81,6 +81,11 @@ struct queue_event {
 int qstore_events(struct db *db, int64_t after, int counter, int limit,
 		  int (*fn)(void *ctx, const struct queue_event *e), void *ctx);
 
+/* Calls fn for the newest limit events of kind (NULL: any) at counter (< 0: every counter)
+ * since since_ms, newest first: what a counter's page shows (e.g. the codes scanned there). */
+int qstore_events_recent(struct db *db, int counter, const char *kind, int64_t since_ms, int limit,
+			 int (*fn)(void *ctx, const struct queue_event *e), void *ctx);
+
 /* Figures of one service or one counter over one day. */
 struct queue_figures {
 	char key; /* service letter, or 0 for a counter row */

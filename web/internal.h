@@ -107,6 +107,9 @@ enum MHD_Result post_outbox(struct req *r);
 enum MHD_Result page_audit(struct req *r);
 enum MHD_Result page_settings(struct req *r);
 enum MHD_Result page_coming(struct req *r);
+enum MHD_Result page_queue(struct req *r); /* queue_page.c */
+enum MHD_Result post_queue(struct req *r);
+void web_queue_tile(struct req *r, struct buf *b); /* the dashboard's queue tile */
 enum MHD_Result page_verify(struct req *r);
 enum MHD_Result page_login(struct req *r);
 enum MHD_Result post_login(struct req *r);

@@ -182,7 +182,9 @@ enum MHD_Result page_dashboard(struct req *r)
 	buf_esc(&b, T(r->lang, S_DISK_FREE));
 	buf_puts(&b, ": ");
 	buf_bytes(&b, st.free_bytes);
-	buf_puts(&b, "</p></div></div>");
+	buf_puts(&b, "</p></div>");
+	web_queue_tile(r, &b);
+	buf_puts(&b, "</div>");
 	web_page_end(r, &b);
 	return web_send(r, MHD_HTTP_OK, HTML, &b);
 }

@@ -57,7 +57,8 @@ static const struct route routes[] = {
 	{ "POST", "/users", R_ADMIN | R_CSRF, post_users },
 	{ "GET", "/account", R_ANY_STATE, page_account },
 	{ "POST", "/account", R_CSRF | R_ANY_STATE, post_account },
-	{ "GET", "/queue", 0, page_coming },
+	{ "GET", "/queue", 0, page_queue },
+	{ "POST", "/queue", R_CSRF, post_queue },
 	{ "GET", "/copies", 0, page_coming },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
