@@ -7,7 +7,7 @@
 DOSSIER_CTL_OBJ := $(BUILD)/obj/tools/ctl_dossier.o $(BUILD)/obj/gateway/dossier/catalog.o \
                    $(BUILD)/obj/gateway/dossier/assistant.o $(BUILD)/obj/gateway/dossier/fold.o
 
-$(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_dossier.o $(BUILD)/obj/tools/ctl_ask.o
+$(BUILD)/motcuactl: $(DOSSIER_CTL_OBJ) $(BUILD)/obj/tools/ctl_ask.o
 
 install: install-dossier
 install-dossier:

@@ -10,6 +10,7 @@
 #include "gateway/control.h"
 #include "gateway/ctlproto.h"
 #include "gateway/daemon.h"
+#include "gateway/dossier/assistant.h"
 #include "gateway/dossier/dossier.h"
 #include "gateway/dossier/service.h"
 #include "store/db.h"
@@ -231,6 +232,23 @@ static int cmd_status(struct control_ctx *x, json_t *req)
 	return r < 0 ? fail(x, r, "cannot read the dossier") : reply(x, dossier_json(x->db, &d, 0));
 }
 
+static int cmd_ask(struct control_ctx *x, json_t *req, const struct catalog *cat)
+{
+	struct assistant *as = NULL;
+	struct assistant_answer ans;
+	/* The index of a few dozen procedures builds in about a millisecond: one per question
+	 * keeps every thread on its own SQLite handle. */
+	int r = assistant_open(cat, &as);
+	if (r < 0)
+		return fail(x, r, "cannot build the assistant's index");
+	r = assistant_ask(as, str_or(req, "question", ""), &ans);
+	json_t *j = r < 0 ? NULL : assistant_answer_json(&ans);
+	assistant_close(as);
+	if (r < 0)
+		return fail(x, r, "the question is longer than 512 bytes");
+	return reply(x, j);
+}
+
 int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 {
 	json_t *req = req_json;
@@ -250,5 +268,7 @@ int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 		return cmd_attach(x, req, cat);
 	if (strcmp(cmd, "dossier.accept") == 0)
 		return cmd_accept(x, req, cat);
+	if (strcmp(cmd, "ask") == 0)
+		return cmd_ask(x, req, cat);
 	return fail(x, -EINVAL, "unknown dossier command");
 }

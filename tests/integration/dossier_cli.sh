@@ -69,4 +69,11 @@ ctl dossier status "$code" processing "Đang xử lý" >/dev/null
 ctl dossier list | grep -q "$code" || fail "text list lacks $code"
 ctl audit verify >/dev/null || fail "audit chain broken"
 ok "status and list"
+
+step "the assistant answers through the daemon, and says when it does not know"
+[ "$(ctl --json ask "lam giay khai sinh can gi" | jq -r .procedure.code)" = HT-KS ] || fail "ask khai sinh"
+[ "$(ctl --json ask "chứng thực bản sao mất bao lâu" | jq -r .procedure.service)" = B ] || fail "ask chung thuc"
+[ "$(ctl --json ask "giá vàng hôm nay bao nhiêu" | jq -r .known)" = false ] || fail "ask unknown"
+ctl ask "dang ky tam tru" | grep -q "15.000" || fail "text answer lacks the fee"
+ok "ask"
 daemon_stop
