@@ -13,7 +13,9 @@
 #include "gateway/dossier/assistant.h"
 #include "gateway/dossier/dossier.h"
 #include "gateway/dossier/service.h"
+#include "gateway/dossier/fold.h"
 #include "store/db.h"
+#include "store/dossier_feedback.h"
 #include "store/store.h"
 
 #define LIST_MAX 1000
@@ -249,6 +251,83 @@ static int cmd_ask(struct control_ctx *x, json_t *req, const struct catalog *cat
 	return reply(x, j);
 }
 
+static void local_day(char out[11])
+{
+	const struct calendar *cal = dossier_calendar(NULL);
+	int32_t d = (int32_t)((time(NULL) + 7 * 3600) / 86400);
+	if (cal)
+		d = calendar_local_day(cal, (int64_t)time(NULL), NULL);
+	calendar_format(d, out);
+}
+
+static int cmd_feedback_add(struct control_ctx *x, json_t *req)
+{
+	struct feedback_in in = { .kind = str_or(req, "kind", ""),
+				  .subject = str_or(req, "subject", ""),
+				  .service = "",
+				  .procedure = "",
+				  .comment = str_or(req, "comment", ""),
+				  .source = str_or(req, "source", "cli") };
+	json_t *rt = json_object_get(req, "rating"), *ct = json_object_get(req, "counter");
+	char day[11], svc[2] = "";
+	struct dossier_row d;
+	int64_t id;
+	in.rating = json_is_integer(rt) ? (int)json_integer_value(rt) : 0;
+	in.counter = json_is_integer(ct) ? (int)json_integer_value(ct) : 0;
+	if (in.rating < 1 || in.rating > 5)
+		return fail(x, -EINVAL, "rating must be 1 to 5");
+	if (strlen(in.comment) > FEEDBACK_COMMENT_MAX || in.counter < 0 || in.counter > 99 ||
+	    !in.subject[0] || strlen(in.subject) > 64)
+		return fail(x, -EINVAL, "comment at most 1000 bytes, counter 0-99, subject 1-64 bytes");
+	if (strcmp(in.kind, "dossier") == 0) {
+		if (dossiers_get_by_code(x->db, in.subject, &d) < 0)
+			return fail(x, -ENOENT, "no dossier with that code");
+		const struct catalog_proc *p = catalog_find(dossier_catalog(NULL), d.procedure);
+		svc[0] = p ? p->service : 0;
+		in.procedure = d.procedure;
+	} else if (strcmp(in.kind, "ticket") == 0) {
+		const char *slash = strrchr(in.subject, '/');
+		char c = slash ? slash[1] : in.subject[0];
+		if (c >= 'A' && c <= 'Z')
+			svc[0] = c;
+	} else {
+		return fail(x, -EINVAL, "kind must be dossier or ticket");
+	}
+	in.service = svc;
+	local_day(day);
+	in.day = day;
+	int r = feedback_add(x->db, str_or(req, "actor", "motcuactl"), &in, &id);
+	if (r == -EEXIST)
+		return fail(x, r, "this dossier or ticket has already been rated");
+	if (r < 0)
+		return fail(x, r, "cannot store the feedback");
+	return reply(x,
+		     json_pack("{s:I, s:s, s:i}", "id", (json_int_t)id, "service", svc, "rating", in.rating));
+}
+
+static int cmd_feedback_summary(struct control_ctx *x, json_t *req)
+{
+	return reply(x, feedback_summary(x->db, str_or(req, "day", ""), fold_text));
+}
+
+static int cmd_feedback_report(struct control_ctx *x, json_t *req)
+{
+	const char *day = str_or(req, "day", "");
+	int32_t dn;
+	int64_t id = 0;
+	struct config cfg;
+	if (calendar_parse_day(day, &dn) < 0)
+		return fail(x, -EINVAL, "day must be YYYY-MM-DD");
+	daemon_config_snapshot(&cfg);
+	json_t *sum = feedback_summary(x->db, day, fold_text);
+	int r = feedback_report(x->db, str_or(req, "actor", "motcuactl"), day, cfg.agency_code, sum, &id);
+	json_decref(sum);
+	if (r < 0)
+		return fail(x, r, "cannot queue the feedback statistics");
+	return reply(
+	    x, json_pack("{s:s, s:I, s:b}", "day", day, "outbox_id", (json_int_t)id, "already", r == 1));
+}
+
 int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 {
 	json_t *req = req_json;
@@ -260,6 +339,12 @@ int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 		return cmd_list(x, req);
 	if (strcmp(cmd, "dossier.status") == 0)
 		return cmd_status(x, req);
+	if (strcmp(cmd, "feedback.add") == 0)
+		return cmd_feedback_add(x, req);
+	if (strcmp(cmd, "feedback.summary") == 0)
+		return cmd_feedback_summary(x, req);
+	if (strcmp(cmd, "feedback.report") == 0)
+		return cmd_feedback_report(x, req);
 	if (!cat)
 		return fail(x, -ENOENT, why);
 	if (strcmp(cmd, "dossier.open") == 0)

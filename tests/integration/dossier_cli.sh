@@ -76,4 +76,19 @@ step "the assistant answers through the daemon, and says when it does not know"
 [ "$(ctl --json ask "giá vàng hôm nay bao nhiêu" | jq -r .known)" = false ] || fail "ask unknown"
 ctl ask "dang ky tam tru" | grep -q "15.000" || fail "text answer lacks the fee"
 ok "ask"
+
+step "feedback: ratings per service and counter, complaints grouped, statistics queued"
+ctl feedback add dossier "$code" 2 --comment "Chờ quá lâu, nhân viên chậm" >/dev/null
+ctl feedback add ticket "2026-03-12/B007" 1 --counter 3 --comment "cho qua lau" >/dev/null
+ctl feedback add ticket "2026-03-12/B008" 5 --counter 3 --comment "nhanh, nhiệt tình" >/dev/null
+if ctl feedback add dossier "$code" 5 2>/dev/null; then fail "rated twice"; fi
+ctl --json feedback summary >"$T/fb.json"
+[ "$(jq -r '.keywords[0].word' "$T/fb.json")" = lau ] || [ "$(jq -r '.keywords[0].word' "$T/fb.json")" = cho ] ||
+	fail "keywords: $(jq -c .keywords "$T/fb.json")"
+[ "$(jq -r '.counters[] | select(.key == "3") | .count' "$T/fb.json")" = 2 ] || fail "per counter: $(jq -c .counters "$T/fb.json")"
+[ "$(jq -r '.services[] | select(.key == "A") | .count' "$T/fb.json")" = 1 ] || fail "per service"
+day=$(TZ=Asia/Ho_Chi_Minh date +%F)
+ctl feedback report "$day" >/dev/null
+[ "$(sql "SELECT COUNT(*) FROM outbox WHERE stream='statistics' AND kind='feedback-stats'")" = 1 ] || fail "no statistics item"
+ok "feedback"
 daemon_stop
