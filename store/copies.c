@@ -236,3 +236,24 @@ int copies_get(struct db *db, int64_t year, int64_t number, struct copy_row *ret
 {
 	return get_by(db, "year = ?1 AND number = ?2", year, number, ret);
 }
+
+int copies_list(struct db *db, int limit, int (*fn)(void *ctx, const struct copy_row *c), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT " COPY_COLS " FROM copies ORDER BY id DESC LIMIT ?1", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct copy_row c;
+		read_row(st, &c);
+		r = fn(ctx, &c);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(db, rc, "list certified copies");
+	sqlite3_finalize(st);
+	return r;
+}

@@ -16,6 +16,7 @@
 
 #define WEB_PAGE_MAX (256 * 1024) /* a page's HTML, generous against the 50 KB aim */
 #define WEB_LAT_BUCKETS 11
+#define WEB_BUFFERED_MAX (20 * 1024 * 1024) /* a certified copy PDF on /verify */
 
 struct web {
 	struct MHD_Daemon *d;
@@ -69,6 +70,7 @@ enum route_flags {
 	R_TOKEN = 16, /* machines: a bearer token instead of a session */
 	R_PREFIX = 32, /* path matches as a prefix */
 	R_ANY_STATE = 64, /* reachable while the password must be changed */
+	R_BUFFERED = 128, /* body (urlencoded or multipart) held whole up to WEB_BUFFERED_MAX */
 };
 
 struct route {
@@ -110,7 +112,10 @@ enum MHD_Result page_coming(struct req *r);
 enum MHD_Result page_queue(struct req *r); /* queue_page.c */
 enum MHD_Result post_queue(struct req *r);
 void web_queue_tile(struct req *r, struct buf *b); /* the dashboard's queue tile */
-enum MHD_Result page_verify(struct req *r);
+enum MHD_Result page_verify(struct req *r); /* copies_page.c */
+enum MHD_Result post_verify(struct req *r);
+enum MHD_Result page_copies(struct req *r);
+enum MHD_Result post_copies(struct req *r);
 enum MHD_Result page_login(struct req *r);
 enum MHD_Result post_login(struct req *r);
 enum MHD_Result post_logout(struct req *r);

@@ -796,20 +796,6 @@ enum MHD_Result page_coming(struct req *r)
 	return web_send(r, MHD_HTTP_OK, HTML, &b);
 }
 
-/* Public: anyone holding a certified copy checks it here (the certified-copy issue fills
- * it in); the route is reserved now so that it stays outside the session wall. */
-enum MHD_Result page_verify(struct req *r)
-{
-	struct buf b;
-	buf_init(&b, WEB_PAGE_MAX);
-	web_page_begin(r, &b, S_VERIFY_TITLE, "");
-	buf_puts(&b, "<p>");
-	buf_esc(&b, T(r->lang, S_COMING));
-	buf_puts(&b, "</p>");
-	web_page_end(r, &b);
-	return web_send(r, MHD_HTTP_NOT_IMPLEMENTED, HTML, &b);
-}
-
 /* Small, high-contrast, no web fonts: the box works offline and on old screens. */
 static const char css[] =
     "*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,'Segoe UI',Arial,sans-serif;"

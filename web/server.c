@@ -42,6 +42,7 @@ static const struct route routes[] = {
 	{ "GET", "/healthz", R_PUBLIC, api_healthz },
 	{ "GET", "/favicon.ico", R_PUBLIC, no_icon },
 	{ "GET", "/verify", R_PUBLIC | R_PREFIX, page_verify },
+	{ "POST", "/verify", R_PUBLIC | R_BUFFERED, post_verify },
 	{ "GET", "/metrics", R_TOKEN, api_metrics },
 	{ "GET", "/api/v1/", R_TOKEN | R_PREFIX, api_dispatch },
 	{ "GET", "/devices", 0, page_devices },
@@ -59,7 +60,8 @@ static const struct route routes[] = {
 	{ "POST", "/account", R_CSRF | R_ANY_STATE, post_account },
 	{ "GET", "/queue", 0, page_queue },
 	{ "POST", "/queue", R_CSRF, post_queue },
-	{ "GET", "/copies", 0, page_coming },
+	{ "GET", "/copies", 0, page_copies },
+	{ "POST", "/copies", R_CSRF, post_copies },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -457,6 +459,18 @@ static enum MHD_Result begin(struct req *r, const char *url, const char *method)
 			return web_error(r, MHD_HTTP_CONTENT_TOO_LARGE, S_TOO_LARGE);
 		if (!ct || upload_begin(r, ct) < 0)
 			return web_error(r, MHD_HTTP_BAD_REQUEST, S_BAD_REQUEST);
+		return MHD_YES;
+	}
+	if (r->route->flags & R_BUFFERED) {
+		int64_t limit = w->cfg.web_max_upload_mb * 1024 * 1024 + 64 * 1024;
+		if (limit > WEB_BUFFERED_MAX)
+			limit = WEB_BUFFERED_MAX;
+		if (len > limit)
+			return web_error(r, MHD_HTTP_CONTENT_TOO_LARGE, S_TOO_LARGE);
+		if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 &&
+		    strncasecmp(ct, "multipart/form-data", 19) != 0)
+			return web_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, S_BAD_REQUEST);
+		buf_init(&r->body, (size_t)limit);
 		return MHD_YES;
 	}
 	if (len > w->cfg.web_max_form_kb * 1024)

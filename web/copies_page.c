@@ -1,0 +1,381 @@
+/* Certified copies on the staff page (the book's latest numbers, issuing a copy from a stored
+ * scan through copy_issue() like `motcuactl copy issue`, the signed PDF to download) and the
+ * public /verify page: anyone pastes a seal or uploads a copy's PDF and reads one verdict
+ * with its reason, without an account and without JavaScript (verify_seal, verify_copy_pdf
+ * against the trust list in force). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/sign/copy.h"
+#include "gateway/sign/verify.h"
+#include "store/copies.h"
+#include "web/internal.h"
+
+#define HTML "text/html; charset=utf-8"
+#define COPIES_SHOWN 50
+
+static void th(struct buf *b, struct req *r, enum str s)
+{
+	buf_puts(b, "<th scope=\"col\">");
+	buf_esc(b, T(r->lang, s));
+	buf_puts(b, "</th>");
+}
+
+static void td(struct buf *b, const char *text)
+{
+	buf_puts(b, "<td>");
+	buf_esc(b, text);
+	buf_puts(b, "</td>");
+}
+
+struct copylist {
+	struct req *r;
+	struct buf *b;
+	int rows;
+};
+
+static int copy_row(void *ctx, const struct copy_row *c)
+{
+	struct copylist *x = ctx;
+	struct buf *b = x->b;
+	x->rows++;
+	buf_printf(b, "<tr><td class=\"num\">%lld</td><td>%02lld/%lld</td>", (long long)c->number,
+		   (long long)c->book, (long long)c->year);
+	td(b, c->state);
+	td(b, c->official);
+	buf_printf(b, "<td><a href=\"/documents/%s\"><code>%.12s</code></a></td>", c->original_id,
+		   c->original_id);
+	td(b, c->issued_at[0] ? c->issued_at : c->created_at);
+	buf_puts(b, "<td>");
+	if (c->doc_id[0]) {
+		buf_printf(b, "<a href=\"/documents/%s/raw?download=1\" download>", c->doc_id);
+		buf_esc(b, T(x->r->lang, S_CP_DOWNLOAD));
+		buf_puts(b, "</a>");
+	} else {
+		buf_esc(b, c->reason);
+	}
+	buf_puts(b, "</td></tr>");
+	return 0;
+}
+
+enum MHD_Result page_copies(struct req *r)
+{
+	struct db *db = web_db(r);
+	struct buf b;
+	if (!db)
+		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+	buf_init(&b, WEB_PAGE_MAX);
+	web_page_begin(r, &b, S_NAV_COPIES, "/copies");
+	const char *msg = web_arg(r, "msg"), *n = web_arg(r, "n");
+	if (msg && strcmp(msg, "issued") == 0 && n && strlen(n) < 24) {
+		struct buf m;
+		buf_init(&m, 512);
+		buf_t(&m, r->lang, S_CP_ISSUED, 0, 0, n);
+		web_notice(&b, "ok", m.p ? m.p : "");
+		buf_free(&m);
+	}
+	/* Issue: the original's document id (from its page) and the official who certifies. */
+	const char *orig = web_arg(r, "doc");
+	buf_puts(&b, "<section aria-labelledby=\"cp-issue\"><h2 id=\"cp-issue\">");
+	buf_esc(&b, T(r->lang, S_CP_ISSUE));
+	buf_puts(&b, "</h2><form method=\"post\" action=\"/copies\">");
+	web_csrf_input(r, &b);
+	buf_puts(&b, "<p><label for=\"cp-doc\">");
+	buf_esc(&b, T(r->lang, S_CP_ORIGINAL));
+	buf_puts(
+	    &b,
+	    "</label><br><input id=\"cp-doc\" name=\"doc\" size=\"34\" maxlength=\"32\" required value=\"");
+	buf_esc(&b, orig && strlen(orig) < DOC_ID_LEN ? orig : "");
+	buf_puts(&b, "\"></p><p><label for=\"cp-official\">");
+	buf_esc(&b, T(r->lang, S_CP_OFFICIAL));
+	buf_printf(&b,
+		   "</label><br><input id=\"cp-official\" name=\"official\" size=\"40\" maxlength=\"%d\" "
+		   "required></p><p><button>",
+		   COPY_OFFICIAL_MAX - 1);
+	buf_esc(&b, T(r->lang, S_CP_ISSUE_DO));
+	buf_puts(&b, "</button></p></form></section>");
+
+	struct copylist x = { .r = r, .b = &b };
+	buf_puts(&b, "<section aria-labelledby=\"cp-book\"><h2 id=\"cp-book\">");
+	buf_esc(&b, T(r->lang, S_CP_BOOK));
+	buf_puts(&b, "</h2><table id=\"copies\"><thead><tr>");
+	th(&b, r, S_CP_NUMBER);
+	th(&b, r, S_CP_BOOK_YEAR);
+	th(&b, r, S_DEV_STATE);
+	th(&b, r, S_CP_OFFICIAL);
+	th(&b, r, S_CP_ORIGINAL);
+	th(&b, r, S_CREATED);
+	th(&b, r, S_CP_PDF);
+	buf_puts(&b, "</tr></thead><tbody>");
+	if (copies_list(db, COPIES_SHOWN, copy_row, &x) < 0) {
+		buf_free(&b);
+		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+	}
+	if (x.rows == 0) {
+		buf_puts(&b, "<tr><td colspan=\"7\">");
+		buf_esc(&b, T(r->lang, S_NONE));
+		buf_puts(&b, "</td></tr>");
+	}
+	buf_puts(&b, "</tbody></table><p><a href=\"/verify\">");
+	buf_esc(&b, T(r->lang, S_VERIFY_TITLE));
+	buf_puts(&b, "</a></p></section>");
+	web_page_end(r, &b);
+	return web_send(r, MHD_HTTP_OK, HTML, &b);
+}
+
+enum MHD_Result post_copies(struct req *r)
+{
+	struct db *db = web_db(r);
+	char doc[DOC_ID_LEN + 8], official[COPY_OFFICIAL_MAX], why[512] = "", loc[64];
+	struct copy_result *res = malloc(sizeof(*res));
+	if (!db || !res) {
+		free(res);
+		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+	}
+	if (web_field(r, "doc", doc, sizeof(doc)) < 0 ||
+	    web_field(r, "official", official, sizeof(official)) < 0 || !doc[0] || !official[0]) {
+		free(res);
+		return web_error(r, MHD_HTTP_BAD_REQUEST, S_BAD_REQUEST);
+	}
+	int rc = copy_issue(r->w->store, db, doc, official, r->actor, res, why, sizeof(why));
+	if (rc == 0)
+		snprintf(loc, sizeof(loc), "/copies?msg=issued&n=%lld%%2F%lld", (long long)res->number,
+			 (long long)res->year);
+	free(res);
+	if (rc == 0) {
+		web_status_changed();
+		return web_redirect(r, loc);
+	}
+	struct buf b, t;
+	buf_init(&b, WEB_PAGE_MAX);
+	web_page_begin(r, &b, S_NAV_COPIES, "/copies");
+	buf_init(&t, 1024);
+	buf_esc(&t, T(r->lang, S_CP_FAILED));
+	buf_puts(&t, " ");
+	buf_esc(&t, why);
+	web_notice(&b, "err", t.p ? t.p : "");
+	buf_free(&t);
+	buf_puts(&b, "<p><a href=\"/copies\">");
+	buf_esc(&b, T(r->lang, S_NAV_COPIES));
+	buf_puts(&b, "</a></p>");
+	web_page_end(r, &b);
+	return web_send(r,
+			rc == -ENOENT       ? MHD_HTTP_NOT_FOUND
+			    : rc == -ENOKEY ? MHD_HTTP_SERVICE_UNAVAILABLE
+					    : MHD_HTTP_CONFLICT,
+			HTML, &b);
+}
+
+/* ---- public verification --------------------------------------------------------------- */
+
+static void verify_forms(struct req *r, struct buf *b)
+{
+	buf_puts(b, "<p>");
+	buf_esc(b, T(r->lang, S_VF_INTRO));
+	buf_puts(b, "</p><form method=\"post\" action=\"/verify\"><p><label for=\"vf-seal\">");
+	buf_esc(b, T(r->lang, S_VF_SEAL));
+	buf_puts(b,
+		 "</label><br><textarea id=\"vf-seal\" name=\"seal\" rows=\"4\" cols=\"60\" "
+		 "required></textarea></p><p><button>");
+	buf_esc(b, T(r->lang, S_VF_CHECK));
+	buf_puts(b,
+		 "</button></p></form><form method=\"post\" action=\"/verify\" "
+		 "enctype=\"multipart/form-data\"><p><label for=\"vf-pdf\">");
+	buf_esc(b, T(r->lang, S_VF_PDF));
+	buf_puts(b,
+		 "</label><br><input id=\"vf-pdf\" type=\"file\" name=\"pdf\" accept=\"application/pdf\" "
+		 "required></p><p><button>");
+	buf_esc(b, T(r->lang, S_VF_CHECK));
+	buf_puts(b, "</button></p></form>");
+}
+
+enum MHD_Result page_verify(struct req *r)
+{
+	struct buf b;
+	if (strcmp(r->path, "/verify") != 0)
+		return web_error(r, MHD_HTTP_NOT_FOUND, S_NOT_FOUND);
+	buf_init(&b, WEB_PAGE_MAX);
+	web_page_begin(r, &b, S_VERIFY_TITLE, "");
+	verify_forms(r, &b);
+	web_page_end(r, &b);
+	return web_send(r, MHD_HTTP_OK, HTML, &b);
+}
+
+/* What a multipart body holds for us: the seal field or the PDF's bytes (kept in the
+ * request body's own bounded buffer, so nothing is copied twice). */
+struct vparts {
+	char seal[SEAL_TEXT_MAX + 64];
+	struct buf pdf;
+	int in_pdf, has_pdf;
+};
+
+static int vp_field(void *ctx, const char *name, const char *value, size_t len)
+{
+	struct vparts *v = ctx;
+	if (strcmp(name, "seal") == 0)
+		snprintf(v->seal, sizeof(v->seal), "%s", value);
+	return 0;
+}
+
+static int vp_begin(void *ctx, const char *name, const char *filename)
+{
+	struct vparts *v = ctx;
+	v->in_pdf = strcmp(name, "pdf") == 0 && !v->has_pdf;
+	v->has_pdf |= v->in_pdf;
+	return 0;
+}
+
+static int vp_data(void *ctx, const char *data, size_t len)
+{
+	struct vparts *v = ctx;
+	if (v->in_pdf)
+		buf_add(&v->pdf, data, len);
+	return v->pdf.err ? -EMSGSIZE : 0;
+}
+
+static int vp_end(void *ctx)
+{
+	struct vparts *v = ctx;
+	v->in_pdf = 0;
+	return 0;
+}
+
+static void fmt_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static void verdict_html(struct req *r, struct buf *b, const struct copy_verdict *v)
+{
+	static const enum str names[] = { S_VF_VALID, S_VF_INVALID, S_VF_UNTRUSTED };
+	int ok = v->verdict == VERDICT_VALID;
+	buf_printf(
+	    b, "<section id=\"verdict\" aria-labelledby=\"vf-verdict\"><h2 id=\"vf-verdict\" class=\"%s\">",
+	    ok ? "ok" : "err");
+	buf_esc(b, T(r->lang, names[v->verdict <= VERDICT_UNTRUSTED ? v->verdict : VERDICT_INVALID]));
+	buf_printf(b, "</h2><p class=\"verdict-code\">%s</p>",
+		   ok                                    ? "VALID"
+		       : v->verdict == VERDICT_UNTRUSTED ? "UNTRUSTED"
+							 : "INVALID");
+	if (v->reason[0]) {
+		buf_puts(b, "<p id=\"vf-reason\">");
+		buf_esc(b, T(r->lang, S_VF_REASON));
+		buf_puts(b, " ");
+		buf_esc(b, v->reason);
+		buf_puts(b, "</p>");
+	}
+	if (v->test_key) {
+		buf_puts(b, "<p class=\"err\">");
+		buf_esc(b, T(r->lang, S_VF_TEST_KEY));
+		buf_puts(b, "</p>");
+	}
+	if (v->has_seal) {
+		char when[32], hash[65];
+		fmt_time(v->seal.time, when);
+		for (int i = 0; i < 32; i++)
+			snprintf(hash + 2 * i, 3, "%02x", v->seal.sha256[i]);
+		buf_puts(b, "<dl><dt>");
+		buf_esc(b, T(r->lang, S_VF_ISSUER));
+		buf_puts(b, "</dt><dd>");
+		buf_esc(b, v->seal.issuer);
+		buf_puts(b, "</dd><dt>");
+		buf_esc(b, T(r->lang, S_CP_NUMBER));
+		buf_puts(b, "</dt><dd>");
+		buf_esc(b, v->number_text);
+		buf_puts(b, "</dd><dt>");
+		buf_esc(b, T(r->lang, S_VF_TIME));
+		buf_printf(b, "</dt><dd>%s</dd><dt>", when);
+		buf_esc(b, T(r->lang, S_VF_HASH));
+		buf_printf(b, "</dt><dd><code>%s</code></dd>", hash);
+		if (v->signer[0]) {
+			buf_puts(b, "<dt>");
+			buf_esc(b, T(r->lang, S_VF_SIGNER));
+			buf_puts(b, "</dt><dd>");
+			buf_esc(b, v->signer);
+			buf_puts(b, "</dd>");
+		}
+		buf_puts(b, "</dl>");
+	}
+	buf_puts(b, "</section>");
+}
+
+enum MHD_Result post_verify(struct req *r)
+{
+	struct vparts *v = calloc(1, sizeof(*v));
+	struct copy_verdict *vd = calloc(1, sizeof(*vd));
+	struct trustlist *tl = NULL;
+	enum MHD_Result ret;
+	unsigned status = MHD_HTTP_OK;
+	int rc = 0;
+	const char *ct = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (!v || !vd) {
+		free(v);
+		free(vd);
+		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+	}
+	buf_init(&v->pdf, r->body.max);
+	if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+		static const struct mp_callbacks cb = { vp_field, vp_begin, vp_data, vp_end };
+		struct mp_parser *mp = malloc(sizeof(*mp));
+		rc = mp ? mp_init(mp, ct, &cb, v) : -ENOMEM;
+		if (rc == 0)
+			rc = mp_feed(mp, r->body.p ? r->body.p : "", r->body.len);
+		if (rc == 0)
+			rc = mp_finish(mp);
+		free(mp);
+	} else {
+		rc = web_field(r, "seal", v->seal, sizeof(v->seal)) < 0 ? -EINVAL : 0;
+	}
+	/* The body is no longer needed: give its memory back before verifying. */
+	buf_free(&r->body);
+	if (rc == 0 && !v->has_pdf && !v->seal[0])
+		rc = -EINVAL;
+	if (rc < 0) {
+		ret = web_error(r, rc == -EMSGSIZE ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
+				rc == -EMSGSIZE ? S_TOO_LARGE : S_VF_NOTHING);
+		goto out;
+	}
+	rc = copy_trustlist(&tl);
+	struct buf b;
+	buf_init(&b, WEB_PAGE_MAX);
+	web_page_begin(r, &b, S_VERIFY_TITLE, "");
+	if (rc < 0) {
+		struct buf m;
+		buf_init(&m, 512);
+		buf_esc(&m, T(r->lang, S_VF_NO_TRUST));
+		web_notice(&b, "err", m.p ? m.p : "");
+		buf_free(&m);
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	} else {
+		if (v->has_pdf) {
+			rc = verify_copy_pdf(tl, (const unsigned char *)(v->pdf.p ? v->pdf.p : ""),
+					     v->pdf.len, vd);
+		} else {
+			/* A pasted seal may carry the spaces and line breaks of a copy-paste. */
+			size_t n = strcspn(v->seal, "\r\n");
+			while (n > 0 && v->seal[n - 1] == ' ')
+				n--;
+			rc = verify_seal(tl, v->seal, n, vd);
+		}
+		if (rc < 0)
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		else
+			verdict_html(r, &b, vd);
+	}
+	verify_forms(r, &b);
+	web_page_end(r, &b);
+	ret = web_send(r, status, HTML, &b);
+out:
+	trustlist_free(tl);
+	buf_free(&v->pdf);
+	free(v);
+	free(vd);
+	return ret;
+}
