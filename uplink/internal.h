@@ -106,6 +106,7 @@ struct uplink {
 	struct xfer *probes[UPLINK_PROBES_MAX];
 	int probe_fails;
 	int64_t next_probe_ms;
+	int64_t up_ms, revive_ms; /* when the link came back; when to check old transfers */
 	int stopped_by_config; /* 403 / invalid_client: wait for the admin */
 	int64_t config_wake_ms;
 

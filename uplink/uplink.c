@@ -25,6 +25,7 @@
 
 #define CLAIM_RECHECK_MS 5000 /* a missed wake-up costs at most this */
 #define PUBLISH_MS 500
+#define REVIVE_MS 1000 /* grace for transfers from before a cut to move again */
 
 static int64_t mono_ms(void)
 {
@@ -169,11 +170,12 @@ static void link_down(struct uplink *u, const char *why)
 {
 	snprintf(u->reason, sizeof(u->reason), "%s", why);
 	set_link(u, UPLINK_LINK_DOWN, why);
-	/* Nothing waits in memory while the link is down: the items go back to the queue with
-	 * their confirmed offsets, and transfers still hanging on the dead link are abandoned
-	 * (the server commits whole chunks only; the next attempt asks for its offset). */
+	/* Waiting items go back to the queue with their confirmed offsets.  Transfers in flight
+	 * are left to TCP: a short cut costs them nothing; a long one ends them at the stall
+	 * timeout; and link_up restarts any that have not moved a second after the link is
+	 * back (TCP's retransmission backoff can otherwise idle them for many seconds). */
 	for (int i = 0; i < u->nslots; i++)
-		if (u->jobs[i].used)
+		if (u->jobs[i].used && !u->jobs[i].x)
 			job_release(u, &u->jobs[i], "link down");
 }
 
@@ -186,6 +188,32 @@ static void link_up(struct uplink *u)
 	for (int i = 0; i < u->nslots; i++)
 		if (u->jobs[i].used && !u->jobs[i].x)
 			u->jobs[i].wake_ms = u->now;
+	u->revive_ms = u->now + REVIVE_MS;
+	u->up_ms = u->now;
+}
+
+/* A second after the link came back, transfers from before the cut that still move nothing
+ * are restarted: asking the offset and sending from there costs at most the chunk in hand. */
+static void revive(struct uplink *u)
+{
+	if (!u->revive_ms || u->now < u->revive_ms)
+		return;
+	u->revive_ms = 0;
+	if (u->link != UPLINK_LINK_UP)
+		return;
+	for (int i = 0; i < u->nslots; i++) {
+		struct job *j = &u->jobs[i];
+		if (j->used && j->x && !j->x->paused && j->x->progress_ms < u->up_ms) {
+			log_debug("uplink: item %lld: its transfer did not resume after the link came back; "
+				  "restarting it",
+				  (long long)j->it.id);
+			xfer_free(j->x);
+			j->x = NULL;
+			if (j->ph == PH_PATCH)
+				j->ph = PH_QUERY;
+			j->wake_ms = u->now;
+		}
+	}
 }
 
 static int probes_in_flight(const struct uplink *u)
@@ -370,6 +398,8 @@ static int64_t next_wake(struct uplink *u)
 		t = u->next_probe_ms;
 	if (!u->queue_empty && u->link == UPLINK_LINK_UP && active_jobs(u) < u->nslots)
 		t = u->now;
+	if (u->revive_ms && u->revive_ms < t)
+		t = u->revive_ms;
 	int64_t tk = token_next_ms(u);
 	if (tk < t)
 		t = tk;
@@ -424,6 +454,7 @@ static void *thread_main(void *arg)
 		if (!u->stopped_by_config && u->link != UPLINK_LINK_UP && u->now >= u->next_probe_ms)
 			probe_start(u);
 		suspect_silence(u);
+		revive(u);
 		fill_slots(u);
 		for (int i = 0; i < u->nslots; i++)
 			job_step(u, &u->jobs[i]);

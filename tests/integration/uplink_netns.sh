@@ -1,7 +1,7 @@
 #!/bin/bash
 # Over a 2 Mbit/s link in a network namespace (veth + tc tbf) that goes down for 10 s in the
 # middle of the uploads: the uplink notices (stalled transfers, failing probes), gives the
-# items back to the queue, says so in `uplink status` and in the log with the backlog numbers,
+# waiting items back to the queue, says so in `uplink status` and in the log with the backlog numbers,
 # and when the link is back sends the first data within about a second; every document is
 # delivered once and no more than one chunk per interrupted upload is sent twice.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -29,8 +29,8 @@ ctl uplink status >"$T/down.txt"
 cat "$T/down.txt"
 grep -q "link down" "$T/down.txt" || fail "uplink status does not show the link down within 9 s"
 grep -q "uplink: link down: .*backlog [0-9]* items" "$DLOG" || fail "no log line with the backlog numbers at link down"
-sending=$(count_state sending)
-[ "$sending" = 0 ] || fail "$sending items still held as sending while the link is down"
+queued=$(count_state queued)
+[ "$queued" -ge $((N - $(count_state delivered) - CONC)) ] || fail "only $queued items back in the queue while the link is down"
 sleep 1
 step "link up"
 link_up
