@@ -19,6 +19,7 @@
 #include "gateway/log.h"
 #include "gateway/sign/copy.h"
 #include "gateway/queue_cmds.h"
+#include "gateway/recog_view.h"
 #include "devices/local_cmds.h"
 #include "gateway/users_cmds.h"
 #include "store/audit.h"
@@ -422,6 +423,8 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 		return copy_control(x, cmd, req_json);
 	if (strncmp(cmd, "queue.", 6) == 0)
 		return queue_control(x, cmd, req_json);
+	if (strncmp(cmd, "recognize.", 10) == 0)
+		return recog_view_control(x, cmd, req_json);
 	if (strncmp(cmd, "usb.", 4) == 0 || strncmp(cmd, "scan.", 5) == 0)
 		return local_control(x, cmd, req_json);
 	if (strncmp(cmd, "users.", 6) == 0)

@@ -238,6 +238,16 @@ static const char *const migrations[] = {
 	"  UNIQUE(subject_kind, subject));"
 	"CREATE INDEX feedback_day ON feedback(day);"
 	"CREATE TABLE feedback_reports(day TEXT PRIMARY KEY, outbox_id INTEGER NOT NULL);",
+	/* 8: staff corrections of recognition results (store/recog.c): each correction is the
+	 * whole corrected JSON as an encrypted blob; the recognised result is kept unchanged */
+	"CREATE TABLE recog_corrections("
+	"  id INTEGER PRIMARY KEY,"
+	"  doc_id TEXT NOT NULL REFERENCES documents(id),"
+	"  base_sha256 TEXT NOT NULL,"
+	"  result_sha256 TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  at TEXT NOT NULL);"
+	"CREATE INDEX recog_corrections_doc ON recog_corrections(doc_id, id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

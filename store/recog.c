@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/audit.h"
@@ -221,4 +222,124 @@ int recog_get(struct db *db, const char *doc_id, struct recog_row *ret)
 	}
 	sqlite3_finalize(st);
 	return r;
+}
+
+int recog_correct(struct db *db, struct blobs *b, const char *doc_id, const char *json, size_t len,
+		  const char *actor, const char *changed)
+{
+	struct mem_src src = { json, len };
+	struct recog_row row;
+	char hash[BLOB_HASH_HEX], now[32], *detail = NULL;
+	int64_t size;
+	sqlite3_stmt *st = NULL;
+	int r = blob_put(b, mem_read, &src, (int64_t)len, hash, &size);
+	if (r < 0)
+		return r;
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = recog_get(db, doc_id, &row);
+	if (r == 0 && (strcmp(row.state, "done") != 0 || !row.result_sha256[0]))
+		r = -ENOENT;
+	if (r < 0)
+		goto fail;
+	db_now(now);
+	r = db_prepare(db,
+		       "INSERT INTO recog_corrections(doc_id, base_sha256, result_sha256, actor, at) "
+		       "VALUES(?1, ?2, ?3, ?4, ?5)",
+		       &st);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, row.result_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		r = db_error(db, r, "storing a recognition correction");
+		goto fail;
+	}
+	size_t dl = strlen(changed) + 64;
+	detail = malloc(dl);
+	if (!detail) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	snprintf(detail, dl, "{\"changed\":[%s],\"result\":\"%.12s\"}", changed, hash);
+	r = audit_append(db, actor, "document.corrected", doc_id, detail);
+	free(detail);
+	if (r < 0)
+		goto fail;
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return r;
+}
+
+int recog_correction_get(struct db *db, const char *doc_id, struct recog_correction *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db,
+			   "SELECT id, base_sha256, result_sha256, actor, at FROM recog_corrections "
+			   "WHERE doc_id=?1 ORDER BY id DESC LIMIT 1",
+			   &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		ret->id = sqlite3_column_int64(st, 0);
+		snprintf(ret->base_sha256, sizeof(ret->base_sha256), "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		snprintf(ret->result_sha256, sizeof(ret->result_sha256), "%s",
+			 (const char *)sqlite3_column_text(st, 2));
+		snprintf(ret->actor, sizeof(ret->actor), "%s", (const char *)sqlite3_column_text(st, 3));
+		snprintf(ret->at, sizeof(ret->at), "%s", (const char *)sqlite3_column_text(st, 4));
+		r = 0;
+	} else {
+		r = r == SQLITE_DONE ? -ENOENT : db_error(db, r, "reading a recognition correction");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+#define RESULT_MAX (1024 * 1024)
+
+struct text_sink {
+	char *p;
+	size_t len;
+};
+
+static int text_write(void *ctx, const void *buf, size_t len)
+{
+	struct text_sink *t = ctx;
+	if (t->len + len > RESULT_MAX)
+		return -EMSGSIZE;
+	char *n = realloc(t->p, t->len + len + 1);
+	if (!n)
+		return -ENOMEM;
+	memcpy(n + t->len, buf, len);
+	t->p = n;
+	t->len += len;
+	t->p[t->len] = '\0';
+	return 0;
+}
+
+int recog_blob_text(struct blobs *b, const char *hash, char **ret_text, size_t *ret_len)
+{
+	struct text_sink t = { calloc(1, 1), 0 };
+	if (!t.p)
+		return -ENOMEM;
+	int r = blob_get(b, hash, text_write, &t);
+	if (r < 0) {
+		free(t.p);
+		return r;
+	}
+	*ret_text = t.p;
+	if (ret_len)
+		*ret_len = t.len;
+	return 0;
 }

@@ -47,4 +47,26 @@ int recog_fail(struct db *db, const char *doc_id, const char *why);
 /* Reads one document's recognition row; -ENOENT when none. */
 int recog_get(struct db *db, const char *doc_id, struct recog_row *ret);
 
+/* The latest staff correction of a document's result. */
+struct recog_correction {
+	int64_t id;
+	char base_sha256[BLOB_HASH_HEX]; /* the recognised result it corrects (kept as it was) */
+	char result_sha256[BLOB_HASH_HEX]; /* the corrected JSON */
+	char actor[64];
+	char at[32];
+};
+
+/* Stores a staff correction: the corrected JSON as a blob, a recog_corrections row naming
+ * the result it corrects, and an audit row (actor, the names of the changed fields in
+ * changed: no values, they are personal data), one commit.  -ENOENT when the document has
+ * no finished recognition. */
+int recog_correct(struct db *db, struct blobs *b, const char *doc_id, const char *json, size_t len,
+		  const char *actor, const char *changed);
+
+/* The latest correction of doc_id; -ENOENT when none. */
+int recog_correction_get(struct db *db, const char *doc_id, struct recog_correction *ret);
+
+/* Reads a result blob (at most 1 MiB) into a NUL-terminated malloc'd string. */
+int recog_blob_text(struct blobs *b, const char *hash, char **ret_text, size_t *ret_len);
+
 #endif

@@ -40,6 +40,8 @@ static void usage(FILE *f)
 	    "  doc get ID [-o FILE]           write a document's bytes to FILE (default stdout);\n"
 	    "                                 with --json, print its metadata (needs -o)\n"
 	    "  doc list [--limit N]           newest documents first\n"
+	    "  doc show ID                    a document's recognition: type, confidence, review mark,\n"
+	    "                                 the recognised fields and staff corrections (--json: all)\n"
 	    "  outbox list [--state S] [--limit N]\n"
 	    "                                 items to deliver (S: queued, sending, delivered, rejected)\n"
 	    "  audit verify                   check the audit chain; exit 1 names the first bad row\n"
@@ -358,6 +360,33 @@ static int simple(struct ctl_conn *conn, json_t *req, void (*print)(json_t *rep)
 	return 0;
 }
 
+/* doc show: the fields as staff read them, the correction beside the recognised value. */
+static void print_recognition(json_t *rep)
+{
+	json_t *res = json_object_get(rep, "result"), *cor = json_object_get(rep, "correction");
+	json_t *rf = json_object_get(res, "fields"),
+	       *cf = json_object_get(json_object_get(cor, "result"), "fields");
+	const char *k;
+	json_t *v;
+	printf("document:   %s\nstate:      %s\ntype:       %s\nconfidence: %.2f\nreview:     %s\n",
+	       jstr(rep, "doc_id"), jstr(rep, "state"), jstr(rep, "type"),
+	       json_real_value(json_object_get(rep, "confidence")),
+	       json_is_true(json_object_get(rep, "needs_review")) ? "NEEDS REVIEW" : "no");
+	if (cor)
+		printf("corrected:  by %s at %s\n", jstr(cor, "actor"), jstr(cor, "at"));
+	json_object_foreach (rf, k, v) {
+		json_t *c = json_object_get(cf, k);
+		printf("  %-20s %s", k, json_is_string(v) ? json_string_value(v) : "null");
+		if (cor && (!c || !json_equal(c, v)))
+			printf("  -> %s", json_is_string(c) ? json_string_value(c) : "(removed)");
+		printf("\n");
+	}
+	json_object_foreach (cf, k, v)
+		if (!json_object_get(rf, k))
+			printf("  %-20s (none)  -> %s\n", k,
+			       json_is_string(v) ? json_string_value(v) : "null");
+}
+
 static void print_docs(json_t *rep)
 {
 	json_t *arr = json_object_get(rep, "documents"), *d;
@@ -670,6 +699,9 @@ int main(int argc, char **argv)
 		r = cmd_doc_put(conn, ac - 1, av + 1);
 	} else if (strcmp(av[0], "doc") == 0 && strcmp(sub, "get") == 0) {
 		r = cmd_doc_get(conn, ac - 1, av + 1);
+	} else if (strcmp(av[0], "doc") == 0 && strcmp(sub, "show") == 0 && ac == 3) {
+		r = simple(conn, json_pack("{s:s, s:s}", "cmd", "recognize.show", "id", av[2]),
+			   print_recognition);
 	} else if (strcmp(av[0], "doc") == 0 && strcmp(sub, "list") == 0) {
 		req = json_pack("{s:s}", "cmd", "doc.list");
 		r = list_opts(ac - 1, av + 1, req, NULL) < 0 ? 2 : simple(conn, req, print_docs);

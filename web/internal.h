@@ -104,6 +104,8 @@ enum MHD_Result page_devices(struct req *r);
 enum MHD_Result post_devices(struct req *r);
 enum MHD_Result page_documents(struct req *r);
 enum MHD_Result page_document(struct req *r);
+enum MHD_Result post_document(struct req *r); /* recog_page.c: POST /documents/ID/fields */
+void web_recog_section(struct req *r, struct buf *b, const char *doc_id);
 enum MHD_Result page_outbox(struct req *r);
 enum MHD_Result post_outbox(struct req *r);
 enum MHD_Result page_audit(struct req *r);

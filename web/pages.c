@@ -29,6 +29,7 @@ static const struct {
 	{ "stale", S_OB_STALE, "err" },      { "device", S_DEV_DONE, "ok" },
 	{ "user", S_USER_DONE, "ok" },       { "passwd", S_PASSWORD_CHANGED, "ok" },
 	{ "loggedout", S_LOGGED_OUT, "ok" }, { "expired", S_SESSION_ENDED, "err" },
+	{ "corrected", S_REC_SAVED, "ok" },  { "unchanged", S_REC_UNCHANGED, "ok" },
 };
 
 static void flash(struct req *r, struct buf *b)
@@ -527,12 +528,8 @@ enum MHD_Result page_document(struct req *r)
 		buf_esc(&b, T(r->lang, S_DOC_NO_PREVIEW));
 		buf_puts(&b, "</p>");
 	}
-	buf_puts(&b, "</div><section aria-labelledby=\"rec\"><h2 id=\"rec\">");
-	buf_esc(&b, T(r->lang, S_DOC_FIELDS));
-	/* Recognition (issue 6) fills this in with a correction form when it lands. */
-	buf_puts(&b, "</h2><p id=\"recognised\">");
-	buf_esc(&b, T(r->lang, S_DOC_NO_FIELDS));
-	buf_puts(&b, "</p></section>");
+	buf_puts(&b, "</div>");
+	web_recog_section(r, &b, m.id);
 	web_page_end(r, &b);
 	return web_send(r, MHD_HTTP_OK, HTML, &b);
 }

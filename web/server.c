@@ -50,6 +50,7 @@ static const struct route routes[] = {
 	{ "GET", "/documents", 0, page_documents },
 	{ "POST", "/documents", R_UPLOAD, NULL },
 	{ "GET", "/documents/", R_PREFIX, page_document },
+	{ "POST", "/documents/", R_PREFIX | R_CSRF, post_document },
 	{ "GET", "/outbox", 0, page_outbox },
 	{ "POST", "/outbox", R_CSRF, post_outbox },
 	{ "GET", "/audit", R_ADMIN, page_audit },

@@ -79,7 +79,7 @@ D_PW=$(jq -r .password "$T/d/credentials.json")
 DS=(-V 5 -h 127.0.0.1 -p "$MQTT_PORT" -u display-2 -P "$D_PW" -i display-2-probe)
 mosquitto_sub "${DS[@]}" -t motcua/v1/queue/counter/2 -C 1 -W 5 | jq -e '.code == "A001" and .calls == 2' >/dev/null ||
 	fail "no retained state for counter 2"
-ctl queue done 2 >/dev/null
+ctl queue "done" 2 >/dev/null
 wait_for 5 sh -c "mosquitto_sub $(printf '%q ' "${DS[@]}") -t motcua/v1/queue/counter/2 -C 1 -W 1 | grep -q '\"state\":\"idle\"'" ||
 	fail "counter 2 not idle after done"
 ok "call, call again and done reach the display"

@@ -56,7 +56,7 @@ curl -s -b "$J" "${r#303 }" | grep -q '<strong class="big" id="q-current">A001</
 [ "$(post 1 next | cut -d' ' -f1)" = 303 ] || fail "next A002"
 [ "$(post 1 move B | cut -d' ' -f1)" = 303 ] || fail "move to B"
 [ "$(post 3 next | cut -d' ' -f1)" = 303 ] || fail "counter 3 next (B)"
-[ "$(post 3 done | cut -d' ' -f1)" = 303 ] || fail "counter 3 done"
+[ "$(post 3 "done" | cut -d' ' -f1)" = 303 ] || fail "counter 3 done"
 [ "$(post 2 call a001 | cut -d' ' -f1)" = 303 ] || fail "counter 2 calls skipped A001 by code"
 [ "$(tickets)" = "A001:called:A:2 A002:done:B:3 " ] || fail "queue after the forms: $(tickets)"
 ctl queue events | tee "$T/events" | grep -c "call" | grep -q '^[3-9]' || fail "calls not in the event feed: $(cat "$T/events")"
