@@ -365,7 +365,8 @@ int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 	sqlite3_busy_timeout(db->h, (int)busy_timeout_ms);
 	r = exec(db, "PRAGMA journal_mode=WAL", "enable WAL");
 	if (r == 0)
-		r = exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
+		r = exec(db,
+			 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
 			 "PRAGMA cache_size=-1024;",
 			 "set pragmas");
 	if (r == 0)
