@@ -47,6 +47,7 @@ for t in "$top"/tests/integration/*.sh; do
 	echo "....  $name started in the background"
 done
 
+run_one "lint" "$top/tools/lint.sh"
 for t in "$MOTCUA_BUILD"/tests/*_test; do
 	[ -x "$t" ] || continue
 	run_one "unit/$(basename "$t")" "$t"
