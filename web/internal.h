@@ -114,6 +114,11 @@ enum MHD_Result page_coming(struct req *r);
 enum MHD_Result page_queue(struct req *r); /* queue_page.c */
 enum MHD_Result post_queue(struct req *r);
 void web_queue_tile(struct req *r, struct buf *b); /* the dashboard's queue tile */
+enum MHD_Result page_dossiers(struct req *r); /* dossier_page.c */
+enum MHD_Result page_dossier(struct req *r);
+enum MHD_Result post_dossiers(struct req *r);
+enum MHD_Result page_track(struct req *r);
+void web_dossier_tile(struct req *r, struct buf *b);
 enum MHD_Result page_verify(struct req *r); /* copies_page.c */
 enum MHD_Result post_verify(struct req *r);
 enum MHD_Result page_copies(struct req *r);

@@ -185,6 +185,7 @@ enum MHD_Result page_dashboard(struct req *r)
 	buf_bytes(&b, st.free_bytes);
 	buf_puts(&b, "</p></div>");
 	web_queue_tile(r, &b);
+	web_dossier_tile(r, &b);
 	buf_puts(&b, "</div>");
 	web_page_end(r, &b);
 	return web_send(r, MHD_HTTP_OK, HTML, &b);
@@ -529,6 +530,9 @@ enum MHD_Result page_document(struct req *r)
 		buf_puts(&b, "</p>");
 	}
 	buf_puts(&b, "</div>");
+	buf_printf(&b, "<p><a href=\"/dossiers?doc=%s#ds-open\">", m.id);
+	buf_esc(&b, T(r->lang, S_DS_NEW_FROM_DOC));
+	buf_puts(&b, "</a></p>");
 	web_recog_section(r, &b, m.id);
 	web_page_end(r, &b);
 	return web_send(r, MHD_HTTP_OK, HTML, &b);

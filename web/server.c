@@ -63,6 +63,9 @@ static const struct route routes[] = {
 	{ "POST", "/queue", R_CSRF, post_queue },
 	{ "GET", "/copies", 0, page_copies },
 	{ "POST", "/copies", R_CSRF, post_copies },
+	{ "GET", "/dossiers", R_PREFIX, page_dossiers },
+	{ "POST", "/dossiers", R_CSRF, post_dossiers },
+	{ "GET", "/track", R_PUBLIC, page_track },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -222,9 +225,10 @@ static const struct {
 } nav[] = {
 	{ "/", S_NAV_DASHBOARD, 0 },          { "/devices", S_NAV_DEVICES, 0 },
 	{ "/documents", S_NAV_DOCUMENTS, 0 }, { "/outbox", S_NAV_OUTBOX, 0 },
-	{ "/queue", S_NAV_QUEUE, 0 },         { "/copies", S_NAV_COPIES, 0 },
-	{ "/audit", S_NAV_AUDIT, 1 },         { "/users", S_NAV_USERS, 1 },
-	{ "/settings", S_NAV_SETTINGS, 1 },   { "/account", S_NAV_ACCOUNT, 0 },
+	{ "/queue", S_NAV_QUEUE, 0 },         { "/dossiers", S_NAV_DOSSIERS, 0 },
+	{ "/copies", S_NAV_COPIES, 0 },       { "/audit", S_NAV_AUDIT, 1 },
+	{ "/users", S_NAV_USERS, 1 },         { "/settings", S_NAV_SETTINGS, 1 },
+	{ "/account", S_NAV_ACCOUNT, 0 },
 };
 
 void web_page_begin(struct req *r, struct buf *b, enum str title, const char *active)

@@ -1,0 +1,101 @@
+#!/bin/bash
+# Dossiers on the staff page over real HTTP with curl (plain forms): staff open a dossier for
+# a procedure, see what is missing, attach stored scans to items, and accept it (an
+# incomplete one with a note); the list marks an overdue dossier and the dashboard shows the
+# late share; the public tracking page shows status and due day by code and no personal
+# data; POSTs without a session or the CSRF token change nothing.
+set -eu
+. "$(dirname "$0")/lib.sh"
+command -v curl >/dev/null || skip "curl is not installed"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+write_config
+cat >>"$CONF" <<EOF2
+[gateway]
+agency_code = 000.00.18.H26
+[dossier]
+catalogue = $top/data/procedures.json
+calendar = $top/data/calendar.json
+[usb]
+usb_hotplug = no
+[recognize]
+workers = 0
+EOF2
+daemon_start
+U=$(web_url)
+J=$T/jar
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+csrf_of() { grep -o 'name="csrf" value="[0-9a-f]*"' | head -n 1 | sed 's/.*value="//; s/"$//'; }
+echo "staff-password-1" | ctl users add an --role staff >/dev/null
+ndossiers() { sql "SELECT COUNT(*) FROM dossiers"; }
+
+step "without a session or without the form's token nothing changes"
+[ "$(code -d "verb=open&procedure=HT-KS&name=A&id_number=001099012345" "$U/dossiers")" = 401 ] || fail "POST without a session"
+[ "$(code "$U/dossiers")" = 303 ] || [ "$(code "$U/dossiers")" = 401 ] || fail "GET /dossiers without a session"
+t=$(curl -s -c "$J" -b "$J" "$U/login" | csrf_of)
+[ "$(code -c "$J" -b "$J" --data-urlencode "csrf=$t" -d "name=an&password=staff-password-1&next=/" "$U/login")" = 303 ] ||
+	fail "staff login"
+[ "$(code -b "$J" -d "verb=open&procedure=HT-KS&name=A&id_number=001099012345" "$U/dossiers")" = 403 ] ||
+	fail "POST without CSRF was accepted"
+[ "$(ndossiers)" = 0 ] || fail "a refused POST opened a dossier"
+ok "401 and 403, no dossier"
+
+tok() { curl -s -b "$J" "$U/dossiers" | csrf_of; }
+post() { # fields... -> "HTTP location"
+	local tk a
+	tk=$(tok)
+	a=(-s -o "$T/post.out" -w '%{http_code} %{redirect_url}' -b "$J" --data-urlencode "csrf=$tk")
+	for f in "$@"; do a+=(--data-urlencode "$f"); done
+	curl "${a[@]}" "$U/dossiers"
+}
+
+step "staff open a dossier and see what is missing"
+r=$(post verb=open procedure=HT-KS "name=Nguyễn Văn A" id_number=001099012345)
+id=$(sql "SELECT id FROM dossiers ORDER BY id DESC LIMIT 1")
+[ "$r" = "303 $U/dossiers/$id" ] || fail "open gave '$r'"
+curl -s -b "$J" "$U/dossiers/$id" >"$T/d.html"
+grep -q 'id="missing-count">Còn thiếu 3 thành phần' "$T/d.html" || fail "missing count not shown"
+[ "$(grep -o "<tr class=\"missing\" data-item=" "$T/d.html" | wc -l)" = 3 ] || fail "missing items not marked"
+ok "dossier $id opened, 3 papers missing"
+
+step "attaching scans; a wrong item is refused with the reason"
+mkdoc "$T/a.pdf" 2000
+doc=$(put_ok "$T/a.pdf")
+r=$(post verb=attach "id=$id" item=no_such_item "doc=$doc")
+[ "${r%% *}" = 409 ] && grep -q 'no_such_item' "$T/post.out" || fail "a wrong item gave '$r'"
+for item in to_khai giay_chung_sinh; do
+	[ "$(post verb=attach "id=$id" "item=$item" "doc=$doc" | cut -d' ' -f1)" = 303 ] || fail "attach $item"
+done
+curl -s -b "$J" "$U/dossiers/$id" | grep -q 'id="missing-count">Còn thiếu 1 thành phần' || fail "still 1 missing not shown"
+ok "two attached, one missing"
+
+step "accepting an incomplete dossier needs a note; then it gets a code and a due day"
+r=$(post verb=accept "id=$id")
+[ "${r%% *}" = 409 ] && grep -q 'missing' "$T/post.out" || fail "incomplete without a note gave '$r'"
+r=$(post verb=accept "id=$id" "note=ID card shown at the counter")
+[ "$r" = "303 $U/dossiers/$id?msg=accepted" ] || fail "accept gave '$r'"
+dcode=$(sql "SELECT code FROM dossiers WHERE id=$id")
+due=$(sql "SELECT due_day FROM dossiers WHERE id=$id")
+curl -s -b "$J" "$U/dossiers/$id" | grep -q "<dd id=\"ds-code\">$dcode</dd>" || fail "code not shown"
+[ "$(sql "SELECT COUNT(*) FROM outbox WHERE stream='dossiers' AND ref='$dcode'")" = 1 ] || fail "not queued"
+ok "accepted as $dcode, due $due"
+
+step "an overdue dossier is marked in the list; the dashboard shows the late share"
+r=$(post verb=open procedure=CT-BS "name=Trần Thị B" id_number=001199054321)
+id2=${r##*/}
+post verb=accept "id=$id2" "note=ok" >/dev/null
+sql "UPDATE dossiers SET due_day='2020-01-02' WHERE id=$id2"
+curl -s -b "$J" "$U/dossiers" >"$T/list.html"
+grep -q "<tr class=\"overdue\" data-flag=\"overdue\"><td><a href=\"/dossiers/$id2\">" "$T/list.html" || fail "overdue not marked"
+curl -s -b "$J" "$U/" | grep -q 'id="dossiers-late">50%' || fail "dashboard late share"
+ok "overdue row marked, 50% late on the dashboard"
+
+step "the public tracking page: status and due day by code, no personal data"
+curl -s "$U/track?code=$dcode" >"$T/t.html"
+grep -q "<dd id=\"t-due\">$due</dd>" "$T/t.html" || fail "tracking lacks the due day"
+grep -q 'Nguyễn\|2345' "$T/t.html" && fail "tracking shows personal data"
+ctl dossier status "$dcode" processing "Đang thẩm định" >/dev/null
+curl -s "$U/track?code=$dcode" | grep -q '<dd id="t-status">Đang xử lý</dd>' || fail "tracking lacks the city status"
+[ "$(code "$U/track?code=000.00.18.H26-990101-0001")" = 404 ] || fail "unknown code not 404"
+ok "tracking by code"
+daemon_stop
