@@ -41,12 +41,16 @@ static void sha256_hex(const void *buf, size_t len, char out[65])
 
 /* result: stored, duplicate, rejected (do not resend as is) or retry (resend later). */
 static void ack(struct edge *e, const char *id, const char *doc_id, const char *result,
-		const struct doc_meta *m, int err, const char *reason)
+		const struct doc_meta *m, int err, const char *reason, json_t *dossier)
 {
 	char topic[128];
 	json_t *j = json_pack("{s:s, s:s}", "doc_id", doc_id, "result", result);
-	if (!j)
+	if (!j) {
+		json_decref(dossier);
 		return;
+	}
+	if (dossier)
+		json_object_set_new(j, "dossier", dossier);
 	if (m) {
 		json_object_set_new(j, "id", json_string(m->id));
 		json_object_set_new(j, "sha256", json_string(m->sha256));
@@ -149,12 +153,13 @@ void docin_document(struct edge *e, const char *id, const struct mosquitto_messa
 	devices_doc_link(e->db, id, pd.doc_id, m.id, pd.session);
 	log_debug("devices: %s document %s from %s: %s", r == 1 ? "duplicate" : "stored", pd.doc_id, id,
 		  m.id);
-	ack(e, id, pd.doc_id, r == 1 ? "duplicate" : "stored", &m, 0, NULL);
+	ack(e, id, pd.doc_id, r == 1 ? "duplicate" : "stored", &m, 0, NULL,
+	    pd.session[0] ? dedge_attach(e, id, pd.session, m.id) : NULL);
 	goto out;
 refuse:
 	log_warn("devices: document %s from %s refused: %s", pd.doc_id[0] ? pd.doc_id : "(no doc-id)", id,
 		 why);
-	ack(e, id, pd.doc_id, permanent(r) ? "rejected" : "retry", NULL, r, why);
+	ack(e, id, pd.doc_id, permanent(r) ? "rejected" : "retry", NULL, r, why, NULL);
 out:
 	for (size_t i = 0; i < nowned; i++)
 		free(owned[i]);

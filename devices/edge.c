@@ -106,6 +106,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags, const 
 		TOPIC_ROOT "/dev/+/doc",
 		TOPIC_ROOT "/dev/+/cmd/ack",
 		TOPIC_ROOT "/dev/+/queue/take",
+		TOPIC_ROOT "/dev/+/dossier/+",
 	};
 
 	if (rc != 0) {
@@ -165,6 +166,9 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	} else if (strcmp(rest, "queue/take") == 0) {
 		edge_seen(e, id, -1);
 		qedge_take(e, id, msg->payload, msg->payloadlen);
+	} else if (strncmp(rest, "dossier/", 8) == 0) {
+		edge_seen(e, id, -1);
+		dedge_request(e, id, rest + 8, msg->payload, msg->payloadlen);
 	}
 }
 

@@ -128,4 +128,11 @@ void qedge_tick(struct edge *e);
 void qedge_acls(const char *id, const char *kind, json_t *acls,
 		json_t *(*acl)(const char *type, const char *topic));
 
+/* dossier_edge.c: a kiosk's dev/<id>/dossier/<verb> request (open, submit), answered on
+ * dev/<id>/ack. */
+void dedge_request(struct edge *e, const char *id, const char *verb, const void *payload, int len);
+/* A stored document whose session is "dossier:<n>:<item>" attached to that dossier of the
+ * kiosk's: what to add to the document's ack (new reference), NULL for other sessions. */
+json_t *dedge_attach(struct edge *e, const char *id, const char *session, const char *doc_id);
+
 #endif

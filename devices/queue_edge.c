@@ -55,6 +55,8 @@ void qedge_acls(const char *id, const char *kind, json_t *acls,
 	if (strcmp(kind, "kiosk") == 0) {
 		snprintf(t, sizeof(t), TOPIC_ROOT "/dev/%s/queue/take", id);
 		json_array_append_new(acls, acl("publishClientSend", t));
+		snprintf(t, sizeof(t), TOPIC_ROOT "/dev/%s/dossier/+", id); /* dossier_edge.c */
+		json_array_append_new(acls, acl("publishClientSend", t));
 	}
 	if (strcmp(kind, "kiosk") == 0 || strcmp(kind, "display") == 0)
 		json_array_append_new(acls, acl("subscribePattern", TOPIC_ROOT "/queue/#"));

@@ -136,6 +136,7 @@ static const struct key keys[] = {
 	STR_AS("dossier", "catalogue", dossier_catalogue, KEY_PATH, "/usr/share/motcua/procedures.json", 0),
 	STR_AS("dossier", "calendar", dossier_calendar, KEY_PATH, "/usr/share/motcua/calendar.json", 0),
 	INT_AS("dossier", "near_due_days", dossier_near_due_days, 0, 30, "1"),
+	STR_AS("dossier", "tracking_url", dossier_tracking_url, KEY_STRING, "", 0),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

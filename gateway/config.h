@@ -106,6 +106,7 @@ struct config {
 	char dossier_catalogue[CONFIG_PATH_MAX];
 	char dossier_calendar[CONFIG_PATH_MAX];
 	int64_t dossier_near_due_days;
+	char dossier_tracking_url[CONFIG_PATH_MAX]; /* receipt QR: this URL + code; "" plain code */
 };
 
 /* Fills cfg with every default. */

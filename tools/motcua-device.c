@@ -7,6 +7,7 @@
  *   motcua-device [...] send FILE --kind id-front|id-back|page|original-for-copy
  *   motcua-device [...] listen
  *   motcua-device [...] ticket SERVICE [--print kiosk|box|none]
+ *   motcua-device [...] dossier open|submit JSON
  *   motcua-device [...] sim --count N [--docs M] [--size BYTES]
  */
 #include <errno.h>
@@ -46,6 +47,7 @@ struct opts {
 	int count, docs, heartbeat_s, resend_ms, wait_s, listen_max;
 	int listen; /* listen: also follow the queue displays' topics */
 	const char *service, *print; /* ticket: the service letter, who prints it */
+	const char *dverb, *dbody; /* dossier: the request (docs/mqtt.md 6c) and its JSON */
 	long size;
 	FILE *log;
 	int verbose;
@@ -248,7 +250,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags, const 
 		snprintf(topic, sizeof(topic), ROOT "/dev/%s/cmd", d->id);
 		mosquitto_subscribe_v5(m, NULL, topic, 1, 0, NULL);
 		snprintf(topic, sizeof(topic), ROOT "/dev/%s/ack", d->id);
-		if (d->o->doc_kind || d->o->service)
+		if (d->o->doc_kind || d->o->service || d->o->dverb)
 			mosquitto_subscribe_v5(m, NULL, topic, 1, 0, NULL);
 		/* A queue display (or a kiosk showing the queue) follows every counter call. */
 		if (d->o->listen)
@@ -322,7 +324,12 @@ static void on_ticket(struct dev *d, json_t *j)
 	json_t *t = json_object_get(j, "ticket");
 	char *text = json_dumps(t ? t : j, JSON_COMPACT);
 	pthread_mutex_lock(&log_lock);
-	if (result && strcmp(result, "ticket") == 0) {
+	if (d->o->dverb) {
+		/* A dossier answer: the whole JSON, the caller reads it. */
+		printf("dossier %s %s\n", result ? result : "?", text ? text : "{}");
+		if (!result || (strcmp(result, "dossier") != 0 && strcmp(result, "receipt") != 0))
+			d->exit_code = 1;
+	} else if (result && strcmp(result, "ticket") == 0) {
 		printf("ticket %s %s\n", json_string_value(json_object_get(t, "code")), text ? text : "{}");
 	} else {
 		printf("%s %s: %s\n", result ? result : "?", json_string_value(json_object_get(j, "error")),
@@ -361,8 +368,12 @@ static void on_ack(struct dev *d, json_t *j)
 	if (d->o->count == 1) {
 		if (strcmp(result, "rejected") == 0)
 			printf("rejected %s: %s\n", err ? err : "", reason ? reason : "");
-		else
-			printf("%s %s\n", result, gid ? gid : "");
+		else {
+			json_t *ds = json_object_get(j, "dossier");
+			char *dt = ds ? json_dumps(ds, JSON_COMPACT) : NULL;
+			printf("%s %s%s%s\n", result, gid ? gid : "", dt ? " " : "", dt ? dt : "");
+			free(dt);
+		}
 		fflush(stdout);
 	}
 	d->docs_done++;
@@ -588,7 +599,16 @@ static int tick(struct dev *d, const char *mode, const char *file)
 			publish(d, topic, req, 0);
 			d->ticket_sent = 1;
 		}
-		if (o->service) {
+		if (o->dverb && !d->ticket_sent) {
+			char topic[128];
+			snprintf(topic, sizeof(topic), ROOT "/dev/%s/dossier/%s", d->id, o->dverb);
+			publish(d, topic, o->dbody, 0);
+			d->ticket_sent = 1;
+		}
+		if (o->dverb) {
+			if (d->ticket_done)
+				done = 1;
+		} else if (o->service) {
 			/* Done with the ticket, and with the print command when the kiosk prints it. */
 			if (d->ticket_done && (!d->ticket_printed_here || d->cmds > 0))
 				done = 1;
@@ -631,6 +651,7 @@ static void usage(FILE *f)
 	    "  ticket SERVICE [--print kiosk|box|none]\n"
 	    "                                 a kiosk asks for a queue ticket; prints it (and the print "
 	    "command)\n"
+	    "  dossier open|submit JSON       a kiosk opens or submits a dossier; prints the answer\n"
 	    "  sim --count N [--docs M] [--size BYTES] [--duration S]\n"
 	    "                                 N simulated devices: register, go online, send, heartbeat\n"
 	    "options:\n"
@@ -748,8 +769,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	/* GNU getopt moves the options first: what is left is COMMAND [FILE]. */
-	if (optind >= argc || argc - optind > 2) {
+	/* GNU getopt moves the options first: what is left is COMMAND [FILE] (dossier: VERB JSON). */
+	if (optind >= argc || argc - optind > (strcmp(argv[optind], "dossier") == 0 ? 3 : 2)) {
 		usage(stderr);
 		return 2;
 	}
@@ -787,6 +808,16 @@ int main(int argc, char **argv)
 		o.file = file = NULL;
 		if (!o.print)
 			o.print = "kiosk";
+		o.docs = 0;
+		o.heartbeat_s = 0;
+	} else if (strcmp(mode, "dossier") == 0) {
+		if (!file || optind + 2 >= argc) {
+			fprintf(stderr, "motcua-device: dossier needs open|submit and a JSON request\n");
+			return 2;
+		}
+		o.dverb = file;
+		o.dbody = argv[optind + 2];
+		o.file = file = NULL;
 		o.docs = 0;
 		o.heartbeat_s = 0;
 	} else {
