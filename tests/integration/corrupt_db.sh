@@ -19,7 +19,8 @@ for i in $(seq 1 24); do
 	3) size=$((400000 + i * 7919)) ;;
 	esac
 	mkdoc "$T/doc$i" $size
-	echo "$(put_ok "$T/doc$i") $T/doc$i" >>"$T/docs"
+	id=$(put_ok "$T/doc$i")
+	echo "$id $T/doc$i" >>"$T/docs"
 done
 ok "$(wc -l <"$T/docs") documents stored"
 daemon_stop
@@ -106,7 +107,8 @@ corrupt_and_restart "garbage over every page but the first"
 
 step "the rebuilt store takes new documents"
 mkdoc "$T/after1" 5000
-echo "$(put_ok "$T/after1") $T/after1" >>"$T/docs"
+id=$(put_ok "$T/after1")
+echo "$id $T/after1" >>"$T/docs"
 ok "stored one more"
 corrupt_and_restart "truncated to half its size"
 corrupt_and_restart "junk instead of a database"
@@ -114,7 +116,8 @@ corrupt_and_restart "deleted (with its WAL and SHM)"
 
 step "a document committed only to the WAL, then a crash"
 mkdoc "$T/after2" 200000
-echo "$(put_ok "$T/after2") $T/after2" >>"$T/docs"
+id=$(put_ok "$T/after2")
+echo "$id $T/after2" >>"$T/docs"
 [ -s "$STATE/motcua.db-wal" ] || fail "expected a WAL with the last commit in it"
 corrupt_and_restart "junk database after a crash (SIGKILL, WAL left behind)"
 daemon_stop

@@ -14,7 +14,8 @@ ok "first start created the storage key with mode 600"
 : >"$T/docs"
 for i in 1 2 3 4 5 6; do
 	mkdoc "$T/doc$i" $((i * i * 9000))
-	echo "$(put_ok "$T/doc$i") $T/doc$i" >>"$T/docs"
+	id=$(put_ok "$T/doc$i")
+	echo "$id $T/doc$i" >>"$T/docs"
 done
 daemon_stop
 mv "$KEY" "$T/key.backup"

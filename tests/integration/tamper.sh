@@ -14,7 +14,8 @@ daemon_start
 : >"$T/docs"
 for i in 1 2 3 4 5 6 7 8; do
 	mkdoc "$T/doc$i" $((i * 40000))
-	echo "$(put_ok "$T/doc$i") $T/doc$i $(sha "$T/doc$i")" >>"$T/docs"
+	id=$(put_ok "$T/doc$i")
+	echo "$id $T/doc$i $(sha "$T/doc$i")" >>"$T/docs"
 done
 doc() { sed -n "${1}p" "$T/docs" | cut -d' ' -f"$2"; } # doc N FIELD: 1 id, 2 file, 3 sha256
 blob() { local s; s=$(doc "$1" 3); echo "$STATE/blobs/${s:0:2}/$s"; }
