@@ -104,6 +104,7 @@ static const struct key keys[] = {
 	INT_AS("uplink", "probe_interval_ms", uplink_probe_interval_ms, 100, 600000, "1000"),
 	INT_AS("uplink", "stall_timeout_s", uplink_stall_timeout_s, 2, 3600, "10"),
 	INT_AS("uplink", "connect_timeout_s", uplink_connect_timeout_s, 1, 600, "10"),
+	INT_AS("uplink", "status_pull_s", uplink_status_pull_s, 1, 86400, "300"),
 	ENUM_AS("web", "enabled", web_enabled, "yes", "yes no"),
 	STR_AS("web", "listen", web_listen, KEY_STRING, "0.0.0.0", 0),
 	INT_AS("web", "port", web_port, 0, 65535, "8080"),

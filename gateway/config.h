@@ -68,6 +68,7 @@ struct config {
 	int64_t uplink_backoff_base_ms;
 	int64_t uplink_backoff_cap_s;
 	int64_t uplink_probe_interval_ms;
+	int64_t uplink_status_pull_s; /* dossier statuses pulled this often while up (lgsp.md 8) */
 	int64_t uplink_stall_timeout_s;
 	int64_t uplink_connect_timeout_s;
 	/* [web] (web/: the staff page, the JSON API, /metrics; restart to change) */

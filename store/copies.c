@@ -237,6 +237,21 @@ int copies_get(struct db *db, int64_t year, int64_t number, struct copy_row *ret
 	return get_by(db, "year = ?1 AND number = ?2", year, number, ret);
 }
 
+int copies_get_by_doc(struct db *db, const char *doc_id, struct copy_row *ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT " COPY_COLS " FROM copies WHERE doc_id = ?1", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_row(st, ret);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : db_error(db, rc, "read a certified copy");
+	sqlite3_finalize(st);
+	return r;
+}
+
 int copies_list(struct db *db, int limit, int (*fn)(void *ctx, const struct copy_row *c), void *ctx)
 {
 	sqlite3_stmt *st;

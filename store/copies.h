@@ -44,6 +44,9 @@ int copies_void(struct db *db, int64_t id, const char *actor, const char *reason
 /* The copy with that number in year; -ENOENT when there is none. */
 int copies_get(struct db *db, int64_t year, int64_t number, struct copy_row *ret);
 
+/* The issued copy whose signed PDF is document doc_id; -ENOENT when there is none. */
+int copies_get_by_doc(struct db *db, const char *doc_id, struct copy_row *ret);
+
 /* Calls fn for up to limit copies (every state), newest first; fn < 0 stops and is returned. */
 int copies_list(struct db *db, int limit, int (*fn)(void *ctx, const struct copy_row *c), void *ctx);
 

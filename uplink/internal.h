@@ -17,9 +17,9 @@
 
 #define UPLINK_SLOTS_MAX 16
 #define UPLINK_PROBES_MAX 3
-#define UPLINK_SUBMIT_MAX 4096 /* a document submission body */
+#define UPLINK_SUBMIT_MAX 20480 /* a submission body (a dossier's is at most 16 KiB) */
 
-enum op { OP_TOKEN, OP_PROBE, OP_CREATE, OP_QUERY, OP_PATCH, OP_FINISH, OP_SUBMIT };
+enum op { OP_TOKEN, OP_PROBE, OP_CREATE, OP_QUERY, OP_PATCH, OP_FINISH, OP_SUBMIT, OP_PULL };
 
 /* What a job does next. */
 enum phase { PH_VERIFY, PH_CREATE, PH_QUERY, PH_PATCH, PH_FINISH, PH_SUBMIT };
@@ -67,6 +67,8 @@ struct job {
 	int64_t chunk_max; /* from the server, else 1 MiB */
 	unsigned char *chunk; /* chunk_bytes, allocated for the job's life */
 	size_t chunk_cap;
+	char sub_kind[24]; /* POST /submissions/{sub_kind} */
+	int has_blob; /* doc's blob is uploaded first (documents, certified copies) */
 	char body[UPLINK_SUBMIT_MAX];
 	size_t body_len;
 	char body_sha[65];
@@ -108,6 +110,10 @@ struct uplink {
 	int64_t next_probe_ms;
 	int64_t up_ms, revive_ms; /* when the link came back; when to check old transfers */
 	int stopped_by_config; /* 403 / invalid_client: wait for the admin */
+	/* dossier status pull (pull.c) */
+	struct xfer *pull_x;
+	int64_t next_pull_ms;
+	int pull_fails;
 	int64_t config_wake_ms;
 
 	/* pacing and rate */
@@ -150,6 +156,11 @@ void job_step(struct uplink *u, struct job *j);
 void job_done(struct uplink *u, struct xfer *x, CURLcode cc, long status);
 /* Gives the item back to the queue (link down, stop, a better item waits). */
 void job_release(struct uplink *u, struct job *j, const char *why);
+
+/* pull.c: the city's dossier statuses (docs/lgsp.md 8), cursor in the store's meta table */
+/* Starts a pull when the link is up and one is due. */
+void pull_tick(struct uplink *u);
+void pull_done(struct uplink *u, struct xfer *x, CURLcode cc, long status);
 
 /* uplink.c: what the job and token code report to the thread */
 void uplink_link_fault(struct uplink *u, const char *reason);

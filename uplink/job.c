@@ -12,7 +12,9 @@
 #include "gateway/log.h"
 #include "store/audit.h"
 #include "store/blob.h"
+#include "store/copies.h"
 #include "store/db.h"
+#include "store/dossiers.h"
 #include "store/store.h"
 #include "uplink/internal.h"
 
@@ -131,6 +133,108 @@ static int build_body(struct uplink *u, struct job *j)
 	return 0;
 }
 
+static int body_set(struct job *j, const char *s)
+{
+	if (!s || strlen(s) >= sizeof(j->body))
+		return s ? -EMSGSIZE : -ENOMEM;
+	j->body_len = strlen(s);
+	memmove(j->body, s, j->body_len + 1); /* s may be j->body itself */
+	lgsp_sha256_hex(j->body, j->body_len, j->body_sha);
+	return 0;
+}
+
+/* A certified copy: its signed PDF (j->doc, uploaded first) and the book's facts. */
+static int copy_body(struct uplink *u, struct job *j, char *why, size_t n)
+{
+	struct copy_row c;
+	struct doc_meta orig;
+	char number[64], book[24];
+	int r = copies_get_by_doc(u->db, j->doc.id, &c);
+	if (r == 0)
+		r = docs_get(u->db, c.original_id, &orig);
+	if (r == -ENOENT) {
+		snprintf(why, n, "document %s is not a certified copy in the book (or its original is gone)",
+			 j->doc.id);
+		return -EPERM;
+	}
+	if (r < 0)
+		return r;
+	snprintf(number, sizeof(number), "%lld/%lld/SCT/BS", (long long)c.number, (long long)c.year);
+	snprintf(book, sizeof(book), "%lld", (long long)c.book);
+	json_t *b =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:[{s:s, s:I, s:s}]}", "schema",
+		      "motcua.lgsp.v1", "commune_code", u->cfg.agency_code, "created_at",
+		      c.issued_at[0] ? c.issued_at : j->doc.received_at, "copy_number", number, "book", book,
+		      "year", (json_int_t)c.year, "original_sha256", orig.sha256, "document_id", j->doc.id,
+		      "blobs", "sha256", j->doc.sha256, "size", (json_int_t)j->doc.size, "role", "copy_pdf");
+	char *s = b ? json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(b);
+	r = body_set(j, s);
+	free(s);
+	return r;
+}
+
+/* What the item sends, by kind: 0 ready, -EPERM refused for good (why says why), other
+ * -errno to try again later.  Bodies come from the item's fixed bytes where intake stored
+ * them (outbox_bodies, or a blob for queue statistics), else from rows that never change. */
+static int prepare(struct uplink *u, struct job *j, char *why, size_t n)
+{
+	const struct outbox_item *it = &j->it;
+	int r;
+	if (strcmp(it->kind, "dossier") == 0 || strcmp(it->kind, "feedback-stats") == 0) {
+		snprintf(j->sub_kind, sizeof(j->sub_kind), "%s",
+			 it->kind[0] == 'd' ? "dossiers" : "feedback-stats");
+		r = outbox_body_get(u->db, it->id, j->body, sizeof(j->body));
+		if (r == -ENOENT || r == -EMSGSIZE) {
+			snprintf(why, n, "its submission body is %s",
+				 r == -ENOENT ? "not stored" : "too large");
+			return -EPERM;
+		}
+		return r < 0 ? r : body_set(j, j->body);
+	}
+	if (strcmp(it->kind, "queue-stats") == 0) {
+		int64_t size = 0;
+		snprintf(j->sub_kind, sizeof(j->sub_kind), "queue-stats");
+		r = blob_verify(store_blobs(u->store), it->ref, &size);
+		if (r == -ENOENT || r == -EBADMSG ||
+		    (r == 0 && (size < 1 || size >= (int64_t)sizeof(j->body)))) {
+			snprintf(why, n, "its statistics blob is %s",
+				 r == -ENOENT ? "missing"
+				     : r == 0 ? "empty or too large"
+					      : "corrupt");
+			return -EPERM;
+		}
+		if (r == 0)
+			r = blob_read_range(store_blobs(u->store), it->ref, 0, j->body, (size_t)size);
+		if (r < 0)
+			return r;
+		j->body[size] = '\0';
+		return body_set(j, j->body);
+	}
+	if (strcmp(it->kind, "document") != 0 && strcmp(it->kind, "certified-copy") != 0) {
+		snprintf(why, n, "motcuad %s cannot send items of kind '%s'", MOTCUA_VERSION, it->kind);
+		return -EPERM;
+	}
+	j->has_blob = 1;
+	r = docs_get(u->db, it->ref, &j->doc);
+	if (r == -ENOENT) {
+		snprintf(why, n, "document %s is not in the store", it->ref);
+		return -EPERM;
+	}
+	if (r == 0 && j->doc.size < 1) {
+		snprintf(why, n, "the document is empty");
+		return -EPERM;
+	}
+	if (r < 0)
+		return r;
+	if (strcmp(it->kind, "certified-copy") == 0) {
+		snprintf(j->sub_kind, sizeof(j->sub_kind), "certified-copies");
+		return copy_body(u, j, why, n);
+	}
+	snprintf(j->sub_kind, sizeof(j->sub_kind), "documents");
+	return build_body(u, j);
+}
+
 void job_begin(struct uplink *u, struct job *j, const struct outbox_item *it)
 {
 	char why[OUTBOX_TEXT_MAX];
@@ -144,29 +248,18 @@ void job_begin(struct uplink *u, struct job *j, const struct outbox_item *it)
 	j->chunk_max = DEFAULT_CHUNK_MAX;
 	session_parse(j, it->session);
 	j->offset = j->upload_id[0] ? it->offset : 0;
-	if (strcmp(it->kind, "document") != 0) {
-		snprintf(why, sizeof(why), "motcuad %s cannot send items of kind '%s' yet", MOTCUA_VERSION,
-			 it->kind);
-		job_reject(u, j, why);
-		return;
-	}
 	if (lgsp_wire_key(it->idem_key, j->key) < 0) {
 		job_reject(u, j, "its idempotency key is not valid for the LGSP");
 		return;
 	}
-	r = docs_get(u->db, it->ref, &j->doc);
-	if (r == -ENOENT) {
-		snprintf(why, sizeof(why), "document %s is not in the store", it->ref);
+	r = prepare(u, j, why, sizeof(why));
+	if (r == -EPERM) {
 		job_reject(u, j, why);
 		return;
 	}
-	if (r == 0 && j->doc.size < 1) {
-		job_reject(u, j, "the document is empty");
-		return;
-	}
-	if (r == 0)
-		r = build_body(u, j);
-	if (r == 0) {
+	if (r == 0 && !j->has_blob)
+		j->ph = PH_SUBMIT; /* nothing to upload first */
+	if (r == 0 && j->has_blob) {
 		j->chunk_cap = (size_t)u->cfg.uplink_chunk_bytes;
 		j->chunk = malloc(j->chunk_cap);
 		if (!j->chunk)
@@ -177,8 +270,9 @@ void job_begin(struct uplink *u, struct job *j, const struct outbox_item *it)
 		job_release(u, j, "cannot prepare");
 		return;
 	}
-	log_debug("uplink: item %lld (document %s, %lld bytes) claimed, offset %lld", (long long)it->id,
-		  it->ref, (long long)j->doc.size, (long long)j->offset);
+	log_debug("uplink: item %lld (%s %s, %lld bytes) claimed, offset %lld", (long long)it->id, it->kind,
+		  it->ref, (long long)(j->has_blob ? j->doc.size : (int64_t)j->body_len),
+		  (long long)j->offset);
 }
 
 /* A fault worth retrying: back off (full jitter), honour Retry-After, and after anything
@@ -319,7 +413,8 @@ void job_step(struct uplink *u, struct job *j)
 			j->x = x;
 		return;
 	case PH_SUBMIT: {
-		x = xfer_new(u, j, OP_SUBMIT, "/lgsp/v1/submissions/documents");
+		snprintf(path, sizeof(path), "/lgsp/v1/submissions/%s", j->sub_kind);
+		x = xfer_new(u, j, OP_SUBMIT, path);
 		char *body = strdup(j->body);
 		snprintf(h, sizeof(h), "Idempotency-Key: %s", j->key);
 		if (!x || !body || xfer_header(x, h) < 0) {
@@ -363,8 +458,9 @@ static void deliver(struct uplink *u, struct job *j, const struct lgsp_receipt *
 	}
 	u->delivered++;
 	u->last_success = time(NULL);
-	log_info("uplink: item %lld (document %s, %lld bytes) delivered, receipt %s", (long long)j->it.id,
-		 j->doc.id, (long long)j->doc.size, rc->receipt_id);
+	log_info("uplink: item %lld (%s %s, %lld bytes) delivered, receipt %s", (long long)j->it.id,
+		 j->it.kind, j->it.ref, (long long)(j->has_blob ? j->doc.size : (int64_t)j->body_len),
+		 rc->receipt_id);
 	job_free(u, j);
 }
 

@@ -190,6 +190,7 @@ static void link_up(struct uplink *u)
 			u->jobs[i].wake_ms = u->now;
 	u->revive_ms = u->now + REVIVE_MS;
 	u->up_ms = u->now;
+	u->next_pull_ms = u->now; /* the city's news first thing after a cut */
 }
 
 /* A second after the link came back, transfers from before the cut that still move nothing
@@ -384,6 +385,7 @@ static void finished(struct uplink *u, CURLMsg *m)
 	switch (x->op) {
 	case OP_TOKEN: token_done(u, x, cc, status); break;
 	case OP_PROBE: probe_done(u, x, cc, status); break;
+	case OP_PULL: pull_done(u, x, cc, status); break;
 	default: job_done(u, x, cc, status); break;
 	}
 	xfer_free(x);
@@ -400,6 +402,8 @@ static int64_t next_wake(struct uplink *u)
 		t = u->now;
 	if (u->revive_ms && u->revive_ms < t)
 		t = u->revive_ms;
+	if (u->link == UPLINK_LINK_UP && !u->pull_x && u->next_pull_ms < t)
+		t = u->next_pull_ms;
 	int64_t tk = token_next_ms(u);
 	if (tk < t)
 		t = tk;
@@ -455,6 +459,7 @@ static void *thread_main(void *arg)
 			probe_start(u);
 		suspect_silence(u);
 		revive(u);
+		pull_tick(u);
 		fill_slots(u);
 		for (int i = 0; i < u->nslots; i++)
 			job_step(u, &u->jobs[i]);
@@ -499,6 +504,8 @@ static void *thread_main(void *arg)
 	}
 	xfer_free(u->token_x);
 	u->token_x = NULL;
+	xfer_free(u->pull_x);
+	u->pull_x = NULL;
 	struct uplink_report off;
 	memset(&off, 0, sizeof(off));
 	events_uplink_publish(&off);

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const kinds[] = { "documents", "dossiers", "certified-copies", "audit-batches",
-				     "queue-stats" };
+static const char *const kinds[] = { "documents",     "dossiers",    "certified-copies",
+				     "audit-batches", "queue-stats", "feedback-stats" };
 static const char *const statuses[] = { "received", "processing", "supplement_requested",
 					"approved", "refused",    "returned" };
 
@@ -484,6 +484,13 @@ int sim_submission_check(const char *kind, const char *body, size_t len,
 			goto out;
 		if (!json_is_object(json_object_get(o, "counters"))) {
 			set_err(err, 422, "invalid_field", "counters", "counters must be an object");
+			goto out;
+		}
+	} else if (strcmp(kind, "feedback-stats") == 0) {
+		if (!get_str(o, "period_start", 40, 1, err) || !get_str(o, "period_end", 40, 1, err))
+			goto out;
+		if (!json_is_object(json_object_get(o, "feedback"))) {
+			set_err(err, 422, "invalid_field", "feedback", "feedback must be an object");
 			goto out;
 		}
 	} else {
