@@ -21,6 +21,7 @@
 #include "gateway/log.h"
 #include "gateway/recjobs.h"
 #include "gateway/sign/copy.h"
+#include "store/db.h"
 #include "store/fsutil.h"
 #include "store/store.h"
 #include "uplink/uplink.h"
@@ -203,10 +204,15 @@ out:
 	control_stop(ctl);
 	if (fd >= 0)
 		close(fd);
-	store_close(store);
 	copy_service_stop();
 	dossier_service_stop();
 	events_close();
+	if (db_open_connections() > 0)
+		log_warn("%d store connections were still open at exit; the next start replays the WAL",
+			 db_open_connections());
+	else
+		store_checkpoint(store);
+	store_close(store);
 	if (status == 0)
 		log_info("stopped");
 	return status;

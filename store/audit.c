@@ -49,22 +49,16 @@ static int row_hash(const struct audit_row *r, char out[65])
 	return 0;
 }
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 static void read_row(sqlite3_stmt *st, struct audit_row *r)
 {
 	r->seq = sqlite3_column_int64(st, 0);
-	col(st, 1, r->at, sizeof(r->at));
-	col(st, 2, r->actor, sizeof(r->actor));
-	col(st, 3, r->action, sizeof(r->action));
-	col(st, 4, r->subject, sizeof(r->subject));
-	col(st, 5, r->detail, sizeof(r->detail));
-	col(st, 6, r->prev, sizeof(r->prev));
-	col(st, 7, r->hash, sizeof(r->hash));
+	db_column_text(st, 1, r->at, sizeof(r->at));
+	db_column_text(st, 2, r->actor, sizeof(r->actor));
+	db_column_text(st, 3, r->action, sizeof(r->action));
+	db_column_text(st, 4, r->subject, sizeof(r->subject));
+	db_column_text(st, 5, r->detail, sizeof(r->detail));
+	db_column_text(st, 6, r->prev, sizeof(r->prev));
+	db_column_text(st, 7, r->hash, sizeof(r->hash));
 }
 
 int audit_append(struct db *db, const char *actor, const char *action, const char *subject,
@@ -84,7 +78,7 @@ int audit_append(struct db *db, const char *actor, const char *action, const cha
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		row.seq = sqlite3_column_int64(st, 0) + 1;
-		col(st, 1, row.prev, sizeof(row.prev));
+		db_column_text(st, 1, row.prev, sizeof(row.prev));
 	} else if (rc == SQLITE_DONE) {
 		row.seq = 1;
 		memcpy(row.prev, genesis, sizeof(row.prev));

@@ -2,6 +2,7 @@
 #include "store/db.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,11 @@
 
 struct db {
 	sqlite3 *h;
+	int counted; /* in open_count */
 };
+
+/* Connections open in this process, to report any left open at exit. */
+static atomic_int open_count;
 
 /* Forward-only: a released migration is never edited, a change is a new entry. */
 static const char *const migrations[] = {
@@ -373,6 +378,8 @@ int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 		r = migrate(db, path);
 	if (r < 0)
 		goto fail;
+	atomic_fetch_add(&open_count, 1);
+	db->counted = 1;
 	*ret_db = db;
 	return 0;
 fail:
@@ -384,10 +391,17 @@ fail:
 	return r;
 }
 
+int db_open_connections(void)
+{
+	return atomic_load(&open_count);
+}
+
 void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	if (db->counted)
+		atomic_fetch_sub(&open_count, 1);
 	if (db->h)
 		sqlite3_close_v2(db->h);
 	free(db);
@@ -470,6 +484,12 @@ int db_meta_set(struct db *db, const char *key, const char *value)
 	r = rc == SQLITE_DONE ? 0 : db_error(db, rc, "write meta");
 	sqlite3_finalize(st);
 	return r;
+}
+
+void db_column_text(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, size, "%s", t ? (const char *)t : "");
 }
 
 void db_now(char out[32])

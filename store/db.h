@@ -16,6 +16,10 @@ struct db;
 int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db);
 void db_close(struct db *db);
 
+/* Connections open now in this process (a clean stop closes them all, which checkpoints the
+ * WAL into the database). */
+int db_open_connections(void);
+
 /* The raw handle, for the store's own modules only. */
 sqlite3 *db_handle(struct db *db);
 
@@ -39,6 +43,9 @@ int db_prepare(struct db *db, const char *sql, sqlite3_stmt **ret_stmt);
 /* meta table: small key/value facts about the store. */
 int db_meta_get(struct db *db, const char *key, char *buf, size_t size);
 int db_meta_set(struct db *db, const char *key, const char *value);
+
+/* Copies column i of the current row as text into out ("" for NULL), truncated to size. */
+void db_column_text(sqlite3_stmt *st, int i, char *out, size_t size);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (display only: ordering never uses it). */
 void db_now(char out[32]);

@@ -29,30 +29,24 @@ int devices_kind_sends_docs(const char *kind)
 	"n, id, serial, kind, model, firmware, capabilities, state, action, claim_client, presence, " \
 	"last_seen, reason, created_at, updated_at"
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", s ? s : "");
-}
-
 static void read_row(sqlite3_stmt *st, struct device *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->n = sqlite3_column_int64(st, 0);
-	col(st, 1, d->id, sizeof(d->id));
-	col(st, 2, d->serial, sizeof(d->serial));
-	col(st, 3, d->kind, sizeof(d->kind));
-	col(st, 4, d->model, sizeof(d->model));
-	col(st, 5, d->firmware, sizeof(d->firmware));
-	col(st, 6, d->capabilities, sizeof(d->capabilities));
-	col(st, 7, d->state, sizeof(d->state));
-	col(st, 8, d->action, sizeof(d->action));
-	col(st, 9, d->claim_client, sizeof(d->claim_client));
-	col(st, 10, d->presence, sizeof(d->presence));
+	db_column_text(st, 1, d->id, sizeof(d->id));
+	db_column_text(st, 2, d->serial, sizeof(d->serial));
+	db_column_text(st, 3, d->kind, sizeof(d->kind));
+	db_column_text(st, 4, d->model, sizeof(d->model));
+	db_column_text(st, 5, d->firmware, sizeof(d->firmware));
+	db_column_text(st, 6, d->capabilities, sizeof(d->capabilities));
+	db_column_text(st, 7, d->state, sizeof(d->state));
+	db_column_text(st, 8, d->action, sizeof(d->action));
+	db_column_text(st, 9, d->claim_client, sizeof(d->claim_client));
+	db_column_text(st, 10, d->presence, sizeof(d->presence));
 	d->last_seen = sqlite3_column_int64(st, 11);
-	col(st, 12, d->reason, sizeof(d->reason));
-	col(st, 13, d->created_at, sizeof(d->created_at));
-	col(st, 14, d->updated_at, sizeof(d->updated_at));
+	db_column_text(st, 12, d->reason, sizeof(d->reason));
+	db_column_text(st, 13, d->created_at, sizeof(d->created_at));
+	db_column_text(st, 14, d->updated_at, sizeof(d->updated_at));
 }
 
 static int get_by(struct db *db, const char *where, const char *key, struct device *ret)
@@ -420,11 +414,11 @@ static void read_cmd(sqlite3_stmt *st, struct device_cmd *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = sqlite3_column_int64(st, 0);
-	col(st, 1, c->device, sizeof(c->device));
-	col(st, 2, c->cmd, sizeof(c->cmd));
-	col(st, 3, c->body, sizeof(c->body));
-	col(st, 4, c->state, sizeof(c->state));
-	col(st, 5, c->result, sizeof(c->result));
+	db_column_text(st, 1, c->device, sizeof(c->device));
+	db_column_text(st, 2, c->cmd, sizeof(c->cmd));
+	db_column_text(st, 3, c->body, sizeof(c->body));
+	db_column_text(st, 4, c->state, sizeof(c->state));
+	db_column_text(st, 5, c->result, sizeof(c->result));
 }
 
 int devices_cmd_get(struct db *db, int64_t id, struct device_cmd *ret)

@@ -35,25 +35,19 @@ int docs_key_valid(const char *s)
 
 #define DOC_COLS "id, seq, sha256, size, content_type, kind, source, name, intake_key, received_at"
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 static void read_doc(sqlite3_stmt *st, struct doc_meta *m)
 {
 	memset(m, 0, sizeof(*m));
-	col(st, 0, m->id, sizeof(m->id));
+	db_column_text(st, 0, m->id, sizeof(m->id));
 	m->seq = sqlite3_column_int64(st, 1);
-	col(st, 2, m->sha256, sizeof(m->sha256));
+	db_column_text(st, 2, m->sha256, sizeof(m->sha256));
 	m->size = sqlite3_column_int64(st, 3);
-	col(st, 4, m->content_type, sizeof(m->content_type));
-	col(st, 5, m->kind, sizeof(m->kind));
-	col(st, 6, m->source, sizeof(m->source));
-	col(st, 7, m->name, sizeof(m->name));
-	col(st, 8, m->intake_key, sizeof(m->intake_key));
-	col(st, 9, m->received_at, sizeof(m->received_at));
+	db_column_text(st, 4, m->content_type, sizeof(m->content_type));
+	db_column_text(st, 5, m->kind, sizeof(m->kind));
+	db_column_text(st, 6, m->source, sizeof(m->source));
+	db_column_text(st, 7, m->name, sizeof(m->name));
+	db_column_text(st, 8, m->intake_key, sizeof(m->intake_key));
+	db_column_text(st, 9, m->received_at, sizeof(m->received_at));
 }
 
 static int find_by_key(struct db *db, const char *key, struct doc_meta *ret)

@@ -19,35 +19,29 @@
 	"opened_by, opened_at, IFNULL(code, ''), accepted_by, accepted_at, note, received_s, due_day, " \
 	"outbox_id, city_status, city_status_text, city_updated_at"
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 static void read_row(sqlite3_stmt *st, struct dossier_row *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->id = sqlite3_column_int64(st, 0);
-	col(st, 1, d->procedure, sizeof(d->procedure));
-	col(st, 2, d->state, sizeof(d->state));
-	col(st, 3, d->applicant_name, sizeof(d->applicant_name));
-	col(st, 4, d->applicant_id_hash, sizeof(d->applicant_id_hash));
-	col(st, 5, d->applicant_id_tail, sizeof(d->applicant_id_tail));
-	col(st, 6, d->applicant_doc, sizeof(d->applicant_doc));
-	col(st, 7, d->source, sizeof(d->source));
-	col(st, 8, d->opened_by, sizeof(d->opened_by));
-	col(st, 9, d->opened_at, sizeof(d->opened_at));
-	col(st, 10, d->code, sizeof(d->code));
-	col(st, 11, d->accepted_by, sizeof(d->accepted_by));
-	col(st, 12, d->accepted_at, sizeof(d->accepted_at));
-	col(st, 13, d->note, sizeof(d->note));
+	db_column_text(st, 1, d->procedure, sizeof(d->procedure));
+	db_column_text(st, 2, d->state, sizeof(d->state));
+	db_column_text(st, 3, d->applicant_name, sizeof(d->applicant_name));
+	db_column_text(st, 4, d->applicant_id_hash, sizeof(d->applicant_id_hash));
+	db_column_text(st, 5, d->applicant_id_tail, sizeof(d->applicant_id_tail));
+	db_column_text(st, 6, d->applicant_doc, sizeof(d->applicant_doc));
+	db_column_text(st, 7, d->source, sizeof(d->source));
+	db_column_text(st, 8, d->opened_by, sizeof(d->opened_by));
+	db_column_text(st, 9, d->opened_at, sizeof(d->opened_at));
+	db_column_text(st, 10, d->code, sizeof(d->code));
+	db_column_text(st, 11, d->accepted_by, sizeof(d->accepted_by));
+	db_column_text(st, 12, d->accepted_at, sizeof(d->accepted_at));
+	db_column_text(st, 13, d->note, sizeof(d->note));
 	d->received_s = sqlite3_column_int64(st, 14);
-	col(st, 15, d->due_day, sizeof(d->due_day));
+	db_column_text(st, 15, d->due_day, sizeof(d->due_day));
 	d->outbox_id = sqlite3_column_int64(st, 16);
-	col(st, 17, d->city_status, sizeof(d->city_status));
-	col(st, 18, d->city_status_text, sizeof(d->city_status_text));
-	col(st, 19, d->city_updated_at, sizeof(d->city_updated_at));
+	db_column_text(st, 17, d->city_status, sizeof(d->city_status));
+	db_column_text(st, 18, d->city_status_text, sizeof(d->city_status_text));
+	db_column_text(st, 19, d->city_updated_at, sizeof(d->city_updated_at));
 }
 
 int dossiers_status_valid(const char *s)
@@ -213,10 +207,10 @@ int dossiers_items(struct db *db, int64_t id, int (*fn)(void *ctx, const struct 
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col(st, 0, it.item, sizeof(it.item));
-		col(st, 1, it.doc_id, sizeof(it.doc_id));
-		col(st, 2, it.doc_type, sizeof(it.doc_type));
-		col(st, 3, it.attached_at, sizeof(it.attached_at));
+		db_column_text(st, 0, it.item, sizeof(it.item));
+		db_column_text(st, 1, it.doc_id, sizeof(it.doc_id));
+		db_column_text(st, 2, it.doc_type, sizeof(it.doc_type));
+		db_column_text(st, 3, it.attached_at, sizeof(it.attached_at));
 		r = fn(ctx, &it);
 		if (r < 0)
 			break;

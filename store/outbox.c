@@ -61,31 +61,25 @@ int outbox_enqueue(struct db *db, const char *stream, int priority, const char *
 	"id, stream, seq, priority, kind, ref, idem_key, bytes, state, offset, session, receipt, " \
 	"reason, attempts, created_at, updated_at"
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 static void read_item(sqlite3_stmt *st, struct outbox_item *it)
 {
 	memset(it, 0, sizeof(*it));
 	it->id = sqlite3_column_int64(st, 0);
-	col(st, 1, it->stream, sizeof(it->stream));
+	db_column_text(st, 1, it->stream, sizeof(it->stream));
 	it->seq = sqlite3_column_int64(st, 2);
 	it->priority = sqlite3_column_int(st, 3);
-	col(st, 4, it->kind, sizeof(it->kind));
-	col(st, 5, it->ref, sizeof(it->ref));
-	col(st, 6, it->idem_key, sizeof(it->idem_key));
+	db_column_text(st, 4, it->kind, sizeof(it->kind));
+	db_column_text(st, 5, it->ref, sizeof(it->ref));
+	db_column_text(st, 6, it->idem_key, sizeof(it->idem_key));
 	it->bytes = sqlite3_column_int64(st, 7);
-	col(st, 8, it->state, sizeof(it->state));
+	db_column_text(st, 8, it->state, sizeof(it->state));
 	it->offset = sqlite3_column_int64(st, 9);
-	col(st, 10, it->session, sizeof(it->session));
-	col(st, 11, it->receipt, sizeof(it->receipt));
-	col(st, 12, it->reason, sizeof(it->reason));
+	db_column_text(st, 10, it->session, sizeof(it->session));
+	db_column_text(st, 11, it->receipt, sizeof(it->receipt));
+	db_column_text(st, 12, it->reason, sizeof(it->reason));
 	it->attempts = sqlite3_column_int64(st, 13);
-	col(st, 14, it->created_at, sizeof(it->created_at));
-	col(st, 15, it->updated_at, sizeof(it->updated_at));
+	db_column_text(st, 14, it->created_at, sizeof(it->created_at));
+	db_column_text(st, 15, it->updated_at, sizeof(it->updated_at));
 }
 
 int outbox_get(struct db *db, int64_t id, struct outbox_item *ret)
@@ -275,7 +269,7 @@ int outbox_stats(struct db *db, struct outbox_stats *ret)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		s.pending_bytes = sqlite3_column_int64(st, 0);
-		col(st, 1, s.oldest_queued_at, sizeof(s.oldest_queued_at));
+		db_column_text(st, 1, s.oldest_queued_at, sizeof(s.oldest_queued_at));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)

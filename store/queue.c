@@ -14,27 +14,21 @@
 	"id, day, service, number, code, source, state, counter, calls, moved_from, taken_ms, called_ms, " \
 	"served_ms, done_ms"
 
-static void text(sqlite3_stmt *st, int col, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 static void row_ticket(sqlite3_stmt *st, struct queue_ticket *t)
 {
 	char letter[4];
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(st, 0);
-	text(st, 1, t->day, sizeof(t->day));
-	text(st, 2, letter, sizeof(letter));
+	db_column_text(st, 1, t->day, sizeof(t->day));
+	db_column_text(st, 2, letter, sizeof(letter));
 	t->service = letter[0];
 	t->number = sqlite3_column_int(st, 3);
-	text(st, 4, t->code, sizeof(t->code));
-	text(st, 5, t->source, sizeof(t->source));
-	text(st, 6, t->state, sizeof(t->state));
+	db_column_text(st, 4, t->code, sizeof(t->code));
+	db_column_text(st, 5, t->source, sizeof(t->source));
+	db_column_text(st, 6, t->state, sizeof(t->state));
 	t->counter = sqlite3_column_int(st, 7);
 	t->calls = sqlite3_column_int(st, 8);
-	text(st, 9, letter, sizeof(letter));
+	db_column_text(st, 9, letter, sizeof(letter));
 	t->moved_from = letter[0];
 	t->taken_ms = sqlite3_column_int64(st, 10);
 	t->called_ms = sqlite3_column_int64(st, 11);
@@ -408,10 +402,10 @@ static int events_rows(struct db *db, sqlite3_stmt *st, int (*fn)(void *ctx, con
 		e.id = sqlite3_column_int64(st, 0);
 		e.at_ms = sqlite3_column_int64(st, 1);
 		e.counter = sqlite3_column_int(st, 2);
-		text(st, 3, e.kind, sizeof(e.kind));
+		db_column_text(st, 3, e.kind, sizeof(e.kind));
 		e.ticket = sqlite3_column_int64(st, 4);
-		text(st, 5, e.code, sizeof(e.code));
-		text(st, 6, e.detail, sizeof(e.detail));
+		db_column_text(st, 5, e.code, sizeof(e.code));
+		db_column_text(st, 6, e.detail, sizeof(e.detail));
 		r = fn(ctx, &e);
 		if (r < 0)
 			break;
@@ -499,7 +493,7 @@ int qstore_figures(struct db *db, const char *day, int (*fn)(void *ctx, const st
 			f.service_ms_sum = sqlite3_column_int64(st, 9);
 			f.service_n = sqlite3_column_int64(st, 10);
 			f.wait_ms_max = sqlite3_column_int64(st, 11);
-			text(st, 12, f.last_called, sizeof(f.last_called));
+			db_column_text(st, 12, f.last_called, sizeof(f.last_called));
 			r = fn(ctx, &f);
 			if (r < 0)
 				break;
@@ -524,7 +518,7 @@ int qstore_days_unreported(struct db *db, const char *today, char days[][QUEUE_D
 	sqlite3_bind_int(st, 2, n);
 	int rc, k = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < n)
-		text(st, 0, days[k++], QUEUE_DAY_LEN);
+		db_column_text(st, 0, days[k++], QUEUE_DAY_LEN);
 	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? k : db_error(db, rc, "unreported queue days");
 	sqlite3_finalize(st);
 	return r;

@@ -402,6 +402,17 @@ void store_close(struct store *s)
 	free(s);
 }
 
+void store_checkpoint(struct store *s)
+{
+	struct db *db = NULL;
+	if (!s || db_open(s->db_path, s->busy_timeout_ms, &db) < 0)
+		return;
+	if (sqlite3_exec(db_handle(db), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+		log_warn("store: could not checkpoint the WAL at stop: %s; the next start replays it",
+			 sqlite3_errmsg(db_handle(db)));
+	db_close(db);
+}
+
 int store_connect(struct store *s, struct db **ret)
 {
 	return db_open(s->db_path, s->busy_timeout_ms, ret);

@@ -35,6 +35,10 @@ struct store_startup {
 int store_open(const struct store_options *opt, struct store **ret);
 void store_close(struct store *s);
 
+/* At a clean stop, once every other connection is closed: copies the WAL into the database
+ * and removes it (threads that close together may each leave that to the other). */
+void store_checkpoint(struct store *s);
+
 /* A new connection for the calling thread (never shared). */
 int store_connect(struct store *s, struct db **ret);
 

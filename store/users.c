@@ -8,12 +8,6 @@
 #include "store/audit.h"
 #include "store/db.h"
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 int users_name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -93,15 +87,15 @@ int users_add(struct db *db, const char *name, const char *role, const char *has
 static void read_user(sqlite3_stmt *st, struct user *u)
 {
 	memset(u, 0, sizeof(*u));
-	col(st, 0, u->name, sizeof(u->name));
-	col(st, 1, u->role, sizeof(u->role));
-	col(st, 2, u->hash, sizeof(u->hash));
+	db_column_text(st, 0, u->name, sizeof(u->name));
+	db_column_text(st, 1, u->role, sizeof(u->role));
+	db_column_text(st, 2, u->hash, sizeof(u->hash));
 	u->disabled = sqlite3_column_int(st, 3);
 	u->must_change = sqlite3_column_int(st, 4);
 	u->failures = sqlite3_column_int64(st, 5);
 	u->locked_until = sqlite3_column_int64(st, 6);
-	col(st, 7, u->created_at, sizeof(u->created_at));
-	col(st, 8, u->updated_at, sizeof(u->updated_at));
+	db_column_text(st, 7, u->created_at, sizeof(u->created_at));
+	db_column_text(st, 8, u->updated_at, sizeof(u->updated_at));
 }
 
 int users_get(struct db *db, const char *name, struct user *ret)
@@ -243,9 +237,9 @@ int sessions_get(struct db *db, const char *id, struct session *ret)
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		memset(ret, 0, sizeof(*ret));
-		col(st, 0, ret->id, sizeof(ret->id));
-		col(st, 1, ret->user, sizeof(ret->user));
-		col(st, 2, ret->csrf, sizeof(ret->csrf));
+		db_column_text(st, 0, ret->id, sizeof(ret->id));
+		db_column_text(st, 1, ret->user, sizeof(ret->user));
+		db_column_text(st, 2, ret->csrf, sizeof(ret->csrf));
 		ret->created = sqlite3_column_int64(st, 3);
 		ret->last_seen = sqlite3_column_int64(st, 4);
 	} else {
@@ -334,9 +328,9 @@ static void read_token(sqlite3_stmt *st, struct api_token *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(st, 0);
-	col(st, 1, t->name, sizeof(t->name));
-	col(st, 2, t->created_by, sizeof(t->created_by));
-	col(st, 3, t->created_at, sizeof(t->created_at));
+	db_column_text(st, 1, t->name, sizeof(t->name));
+	db_column_text(st, 2, t->created_by, sizeof(t->created_by));
+	db_column_text(st, 3, t->created_at, sizeof(t->created_at));
 	t->revoked = sqlite3_column_int(st, 4);
 	t->last_used = sqlite3_column_int64(st, 5);
 }

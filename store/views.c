@@ -8,12 +8,6 @@
 
 #include "store/db.h"
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", t ? (const char *)t : "");
-}
-
 /* q with LIKE's wildcards escaped (ESCAPE '\'), wrapped as pre..post. */
 static void like_pattern(const char *q, const char *pre, const char *post, char *out, size_t size)
 {
@@ -57,16 +51,16 @@ int views_docs_search(struct db *db, const char *q, int64_t before_seq, int limi
 	sqlite3_bind_int(st, 5, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&m, 0, sizeof(m));
-		col(st, 0, m.id, sizeof(m.id));
+		db_column_text(st, 0, m.id, sizeof(m.id));
 		m.seq = sqlite3_column_int64(st, 1);
-		col(st, 2, m.sha256, sizeof(m.sha256));
+		db_column_text(st, 2, m.sha256, sizeof(m.sha256));
 		m.size = sqlite3_column_int64(st, 3);
-		col(st, 4, m.content_type, sizeof(m.content_type));
-		col(st, 5, m.kind, sizeof(m.kind));
-		col(st, 6, m.source, sizeof(m.source));
-		col(st, 7, m.name, sizeof(m.name));
-		col(st, 8, m.intake_key, sizeof(m.intake_key));
-		col(st, 9, m.received_at, sizeof(m.received_at));
+		db_column_text(st, 4, m.content_type, sizeof(m.content_type));
+		db_column_text(st, 5, m.kind, sizeof(m.kind));
+		db_column_text(st, 6, m.source, sizeof(m.source));
+		db_column_text(st, 7, m.name, sizeof(m.name));
+		db_column_text(st, 8, m.intake_key, sizeof(m.intake_key));
+		db_column_text(st, 9, m.received_at, sizeof(m.received_at));
 		r = fn(ctx, &m);
 		if (r < 0)
 			break;
@@ -129,13 +123,13 @@ int views_audit_search(struct db *db, const char *q, int64_t before_seq, int lim
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&a, 0, sizeof(a));
 		a.seq = sqlite3_column_int64(st, 0);
-		col(st, 1, a.at, sizeof(a.at));
-		col(st, 2, a.actor, sizeof(a.actor));
-		col(st, 3, a.action, sizeof(a.action));
-		col(st, 4, a.subject, sizeof(a.subject));
-		col(st, 5, a.detail, sizeof(a.detail));
-		col(st, 6, a.prev, sizeof(a.prev));
-		col(st, 7, a.hash, sizeof(a.hash));
+		db_column_text(st, 1, a.at, sizeof(a.at));
+		db_column_text(st, 2, a.actor, sizeof(a.actor));
+		db_column_text(st, 3, a.action, sizeof(a.action));
+		db_column_text(st, 4, a.subject, sizeof(a.subject));
+		db_column_text(st, 5, a.detail, sizeof(a.detail));
+		db_column_text(st, 6, a.prev, sizeof(a.prev));
+		db_column_text(st, 7, a.hash, sizeof(a.hash));
 		r = fn(ctx, &a);
 		if (r < 0)
 			break;
