@@ -18,8 +18,6 @@
 #include "store/devices.h"
 #include "store/store.h"
 
-#define REQ_ID_MAX 64
-
 static void answer(struct edge *e, const char *id, json_t *j)
 {
 	char topic[128];
@@ -40,12 +38,6 @@ static void refuse(struct edge *e, const char *id, const char *req_id, int err, 
 	       json_pack("{s:s, s:s, s:s, s:s}", "req_id", req_id, "result",
 			 err == -EAGAIN || err == -EIO ? "retry" : "rejected", "error", ctl_errno_name(err),
 			 "reason", why));
-}
-
-static const char *str(json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-	return s && strlen(s) < 256 ? s : NULL;
 }
 
 /* The missing items' keys and names as a JSON array. */
@@ -78,17 +70,15 @@ static json_t *receipt_json(const struct catalog_proc *p, const struct dossier_r
 }
 
 /* The dossier the kiosk names, if it opened it. */
-static int own_dossier(struct edge *e, const char *id, json_t *req, struct dossier_row *d, char *why,
-		       size_t whylen)
+static int own_dossier(struct edge *e, const char *id, const struct proto_dossier_req *req,
+		       struct dossier_row *d, char *why, size_t whylen)
 {
-	json_t *n = json_object_get(req, "dossier");
-	if (!json_is_integer(n)) {
+	if (!req->has_dossier) {
 		snprintf(why, whylen, "field \"dossier\" must be the number the open request answered");
 		return -EINVAL;
 	}
-	if (dossiers_get(e->db, (int64_t)json_integer_value(n), d) < 0 || strcmp(d->source, id) != 0) {
-		snprintf(why, whylen, "no dossier %lld opened by this kiosk",
-			 (long long)json_integer_value(n));
+	if (dossiers_get(e->db, (int64_t)req->dossier, d) < 0 || strcmp(d->source, id) != 0) {
+		snprintf(why, whylen, "no dossier %lld opened by this kiosk", req->dossier);
 		return -ENOENT;
 	}
 	return 0;
@@ -96,20 +86,17 @@ static int own_dossier(struct edge *e, const char *id, json_t *req, struct dossi
 
 void dedge_request(struct edge *e, const char *id, const char *verb, const void *payload, int len)
 {
-	char why[DOSSIER_WHY_MAX] = "", req_id[REQ_ID_MAX] = "";
+	char why[DOSSIER_WHY_MAX] = "";
 	const char *cwhy = "";
 	const struct catalog *cat = dossier_catalog(&cwhy);
+	struct proto_dossier_req req;
+	const char *req_id = req.req_id;
 	struct dossier_row d;
 	struct device dev;
-	json_error_t jerr;
-	json_t *req = len > 0 && len <= PROTO_CTRL_MAX ? json_loadb(payload, (size_t)len, 0, &jerr) : NULL;
-	int r;
+	int r = proto_dossier_req_parse(payload, len > 0 ? (size_t)len : 0, &req);
 
-	if (req && str(req, "req_id") && proto_token(str(req, "req_id"), REQ_ID_MAX - 1, "._-"))
-		snprintf(req_id, sizeof(req_id), "%s", str(req, "req_id"));
-	if (!json_is_object(req) || !req_id[0]) {
-		refuse(e, id, req_id, len > PROTO_CTRL_MAX ? -EMSGSIZE : -EINVAL,
-		       "send a JSON object with \"req_id\" (1-63 of A-Z a-z 0-9 . _ -)");
+	if (r < 0) {
+		refuse(e, id, req_id, r, "send a JSON object with \"req_id\" (1-63 of A-Z a-z 0-9 . _ -)");
 		goto out;
 	}
 	r = devices_get(e->db, id, &dev);
@@ -124,12 +111,12 @@ void dedge_request(struct edge *e, const char *id, const char *verb, const void 
 		goto out;
 	}
 	if (strcmp(verb, "open") == 0) {
-		struct dossier_applicant a = { .doc_id = str(req, "id_card"),
-					       .name = str(req, "name"),
-					       .id_number = str(req, "id_number") };
+		struct dossier_applicant a = { .doc_id = req.id_card,
+					       .name = req.name,
+					       .id_number = req.id_number };
 		int64_t nid;
-		const char *proc = str(req, "procedure");
-		r = dossier_open(e->db, store_blobs(e->store), cat, id, proc ? proc : "", &a, id, &nid, why);
+		r = dossier_open(e->db, store_blobs(e->store), cat, id, req.procedure ? req.procedure : "",
+				 &a, id, &nid, why);
 		if (r < 0) {
 			refuse(e, id, req_id, r, why);
 			goto out;
@@ -145,7 +132,7 @@ void dedge_request(struct edge *e, const char *id, const char *verb, const void 
 				 session, "missing", missing_json(e->db, p, &d)));
 	} else if (strcmp(verb, "submit") == 0) {
 		const struct calendar *cal = dossier_calendar(&cwhy);
-		r = own_dossier(e, id, req, &d, why, sizeof(why));
+		r = own_dossier(e, id, &req, &d, why, sizeof(why));
 		if (r < 0) {
 			refuse(e, id, req_id, r, why);
 			goto out;
@@ -181,7 +168,7 @@ void dedge_request(struct edge *e, const char *id, const char *verb, const void 
 		refuse(e, id, req_id, -EINVAL, "unknown dossier request");
 	}
 out:
-	json_decref(req);
+	proto_dossier_req_done(&req);
 }
 
 json_t *dedge_attach(struct edge *e, const char *id, const char *session, const char *doc_id)
@@ -189,19 +176,15 @@ json_t *dedge_attach(struct edge *e, const char *id, const char *session, const 
 	char why[DOSSIER_WHY_MAX] = "", item[CATALOG_CODE_MAX] = "";
 	const struct catalog *cat = dossier_catalog(NULL);
 	struct dossier_row d;
-	char *end;
 	long long n = 0;
-	int r;
+	int r = proto_dossier_session(session, &n, item, sizeof(item));
 
-	if (strncmp(session, "dossier:", 8) != 0)
+	if (r == 0)
 		return NULL;
-	n = strtoll(session + 8, &end, 10);
-	if (*end != ':' || strlen(end + 1) >= sizeof(item)) {
+	if (r < 0) {
 		snprintf(why, sizeof(why), "session must be dossier:<number>:<item>");
-		r = -EINVAL;
 		goto refuse;
 	}
-	snprintf(item, sizeof(item), "%s", end + 1);
 	if (!cat || dossiers_get(e->db, n, &d) < 0 || strcmp(d.source, id) != 0) {
 		snprintf(why, sizeof(why), "no dossier %lld opened by this kiosk", n);
 		r = -ENOENT;

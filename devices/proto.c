@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int proto_token(const char *s, size_t max, const char *extra)
@@ -229,6 +230,57 @@ int proto_queue_take_parse(const void *buf, size_t len, struct proto_queue_take 
 out:
 	json_decref(j);
 	return r;
+}
+
+/* A string field under 256 bytes, else NULL. */
+static const char *short_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && strlen(s) < 256 ? s : NULL;
+}
+
+int proto_dossier_req_parse(const void *buf, size_t len, struct proto_dossier_req *req)
+{
+	json_error_t e;
+	json_t *j = len > 0 && len <= PROTO_CTRL_MAX ? json_loadb(buf, len, 0, &e) : NULL;
+	const char *rid = short_str(j, "req_id");
+
+	memset(req, 0, sizeof(*req));
+	if (rid && proto_token(rid, PROTO_REQ_ID_MAX - 1, "._-"))
+		snprintf(req->req_id, sizeof(req->req_id), "%s", rid);
+	if (!json_is_object(j) || !req->req_id[0]) {
+		json_decref(j);
+		return len > PROTO_CTRL_MAX ? -EMSGSIZE : -EINVAL;
+	}
+	req->procedure = short_str(j, "procedure");
+	req->id_card = short_str(j, "id_card");
+	req->name = short_str(j, "name");
+	req->id_number = short_str(j, "id_number");
+	json_t *n = json_object_get(j, "dossier");
+	req->has_dossier = json_is_integer(n);
+	req->dossier = (long long)json_integer_value(n);
+	req->json = j;
+	return 0;
+}
+
+void proto_dossier_req_done(struct proto_dossier_req *req)
+{
+	if (!req)
+		return;
+	json_decref(req->json);
+	memset(req, 0, sizeof(*req));
+}
+
+int proto_dossier_session(const char *session, long long *ret_n, char *item, size_t itemlen)
+{
+	char *end;
+	if (strncmp(session, "dossier:", 8) != 0)
+		return 0;
+	*ret_n = strtoll(session + 8, &end, 10);
+	if (*end != ':' || strlen(end + 1) >= itemlen)
+		return -EINVAL;
+	snprintf(item, itemlen, "%s", end + 1);
+	return 1;
 }
 
 int proto_status_parse(const void *buf, size_t len, int *ret_online)

@@ -59,6 +59,33 @@ struct proto_queue_take {
 int proto_queue_take_parse(const void *buf, size_t len, struct proto_queue_take *ret, char *why,
 			   size_t whylen);
 
+/* A kiosk's dossier request (dev/<id>/dossier/open and /submit, docs/mqtt.md 6c): a JSON
+ * object with "req_id" (1-62 of [A-Za-z0-9._-]); open reads "procedure" and the applicant
+ * ("id_card" or "name" and "id_number"), submit the integer "dossier".  The strings borrow
+ * from req->json, which proto_dossier_req_done frees; each is NULL when absent, not a string
+ * or 256 bytes or more (the service checks what it needs). */
+#define PROTO_REQ_ID_MAX 64
+struct proto_dossier_req {
+	char req_id[PROTO_REQ_ID_MAX]; /* "" when missing or malformed */
+	const char *procedure, *id_card, *name, *id_number;
+	int has_dossier; /* "dossier" is a JSON integer */
+	long long dossier;
+	struct json_t *json;
+};
+
+/* Parses a dossier request of len bytes.  Always fills req (unlike other parsers: a refusal
+ * still quotes the req_id when it could be read).  0; -EMSGSIZE over PROTO_CTRL_MAX bytes;
+ * -EINVAL when not a JSON object with a valid req_id.  Call proto_dossier_req_done after
+ * either. */
+int proto_dossier_req_parse(const void *buf, size_t len, struct proto_dossier_req *req);
+void proto_dossier_req_done(struct proto_dossier_req *req);
+
+/* A document's session "dossier:<number>:<item>" (the scan belongs to that dossier's item).
+ * 0 when the session is not a dossier's (no "dossier:" prefix); 1 with *ret_n and item
+ * (itemlen bytes) filled; -EINVAL when malformed or the item does not fit, with *ret_n the
+ * number read so far (the refusal names it) and item untouched. */
+int proto_dossier_session(const char *session, long long *ret_n, char *item, size_t itemlen);
+
 /* A status from a device: {"state": "online"|"offline", ...}.  Sets *ret_online. */
 int proto_status_parse(const void *buf, size_t len, int *ret_online);
 

@@ -3,7 +3,6 @@
  * each item is recorded with dossiers_set_status (newest updated_at wins), and the cursor
  * is stored only after the items, so a crash re-reads and never skips. */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +11,14 @@
 #include "store/db.h"
 #include "store/dossiers.h"
 #include "uplink/internal.h"
+#include "uplink/lgsp_status.h"
 
 #define CURSOR_KEY "uplink.status_cursor"
-#define CURSOR_MAX 64
 #define PULL_LIMIT 100
 
 void pull_tick(struct uplink *u)
 {
-	char cursor[CURSOR_MAX + 1] = "0", path[160];
+	char cursor[LGSP_CURSOR_MAX + 1] = "0", path[160];
 	if (u->link != UPLINK_LINK_UP || u->stopped_by_config || u->pull_x || u->now < u->next_pull_ms)
 		return;
 	if (!token_ready(u))
@@ -40,18 +39,6 @@ void pull_tick(struct uplink *u)
 		u->pull_x = x;
 }
 
-/* A cursor is opaque but goes into a URL: keep it to safe characters. */
-static int cursor_ok(const char *s)
-{
-	if (!s || !*s || strlen(s) > CURSOR_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      *s == '-' || *s == '_' || *s == '.'))
-			return 0;
-	return 1;
-}
-
 static void later(struct uplink *u, const char *why)
 {
 	int64_t d = uplink_backoff(u, ++u->pull_fails);
@@ -62,9 +49,7 @@ static void later(struct uplink *u, const char *why)
 
 void pull_done(struct uplink *u, struct xfer *x, CURLcode cc, long status)
 {
-	json_error_t jerr;
-	json_t *j = NULL, *items;
-	const char *next;
+	struct lgsp_status_page pg = { 0 };
 	char why[200];
 	size_t i;
 	int stored = 0, unknown = 0, r = 0;
@@ -84,27 +69,17 @@ void pull_done(struct uplink *u, struct xfer *x, CURLcode cc, long status)
 		later(u, why);
 		return;
 	}
-	j = json_loadb(x->resp ? x->resp : "", x->resp_len, 0, &jerr);
-	items = json_object_get(j, "items");
-	next = json_string_value(json_object_get(j, "next_cursor"));
-	if (!json_is_array(items) || !cursor_ok(next)) {
+	if (lgsp_status_page_parse(x->resp, x->resp_len, &pg) < 0) {
 		later(u, "the answer has no items or no valid next_cursor");
 		goto out;
 	}
-	for (i = 0; i < json_array_size(items); i++) {
-		json_t *it = json_array_get(items, i);
-		const char *code = json_string_value(json_object_get(it, "dossier_code"));
-		const char *st = json_string_value(json_object_get(it, "status"));
-		const char *text = json_string_value(json_object_get(it, "status_text"));
-		const char *at = json_string_value(json_object_get(it, "updated_at"));
-		if (!text)
-			text = "";
-		if (!code || strlen(code) >= DOSSIER_CODE_MAX || !st || !dossiers_status_valid(st) || !at ||
-		    strlen(at) >= 40 || strlen(text) >= DOSSIER_STATUS_TEXT_MAX) {
+	for (i = 0; i < pg.count; i++) {
+		struct lgsp_status_item it;
+		if (lgsp_status_page_item(&pg, i, &it) < 0) {
 			log_warn("uplink: dossier status pull: item %zu is not valid; skipped", i);
 			continue;
 		}
-		r = dossiers_set_status(u->db, "lgsp", code, st, text, at);
+		r = dossiers_set_status(u->db, "lgsp", it.code, it.status, it.text, it.updated_at);
 		if (r == -ENOENT) {
 			unknown++; /* not a dossier of this box (or of a rebuilt store) */
 			r = 0;
@@ -119,7 +94,7 @@ void pull_done(struct uplink *u, struct xfer *x, CURLcode cc, long status)
 		goto out;
 	}
 	/* Only now: the items are committed. */
-	if (db_meta_set(u->db, CURSOR_KEY, next) < 0) {
+	if (db_meta_set(u->db, CURSOR_KEY, pg.next_cursor) < 0) {
 		later(u, "cannot store the cursor");
 		goto out;
 	}
@@ -127,9 +102,9 @@ void pull_done(struct uplink *u, struct xfer *x, CURLcode cc, long status)
 	if (stored || unknown)
 		log_info(
 		    "uplink: dossier status pull: %d status changes recorded, %d unknown dossiers, cursor %s",
-		    stored, unknown, next);
-	if (json_is_true(json_object_get(j, "more")))
+		    stored, unknown, pg.next_cursor);
+	if (pg.more)
 		u->next_pull_ms = u->now;
 out:
-	json_decref(j);
+	lgsp_status_page_done(&pg);
 }

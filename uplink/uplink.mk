@@ -10,3 +10,10 @@ $(BUILD)/fuzz/fuzz_lgsp_answer: tests/fuzz/fuzz_lgsp_answer.c uplink/lgsp.c upli
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs jansson libcrypto)
+
+# The status pull's answer (uplink/lgsp_status.c); dossiers_status_valid brings the store.
+FUZZERS += $(BUILD)/fuzz/fuzz_lgsp_status
+$(BUILD)/fuzz/fuzz_lgsp_status: tests/fuzz/fuzz_lgsp_status.c uplink/lgsp_status.c $(STORE_SRC) $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_ALL)
