@@ -66,6 +66,10 @@ $(BUILD)/obj/%.o: %.c
 	@$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 # ---- tests ---------------------------------------------------------------------------
+# Every tests/fuzz/fuzz_*.c is a fuzzer; listed before the tests: rule, whose prerequisites
+# are read where it stands (fragments may name theirs again: sort drops the repeats).
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS += $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 UNIT_NAMES := $(patsubst tests/unit/%_test.c,%,$(wildcard tests/unit/*_test.c))
 UNIT_TESTS += $(UNIT_NAMES:%=$(BUILD)/tests/%_test)
 
@@ -100,8 +104,6 @@ asan:
 FUZZ_CC := clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZERS += $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(STORE_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
@@ -109,7 +111,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(STORE_SRC)
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
-	@for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	@for f in $(sort $(FUZZERS)); do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  echo "== $$f ($(FUZZ_SECONDS)s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 

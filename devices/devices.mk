@@ -15,8 +15,7 @@ $(BUILD)/fuzz/fuzz_devproto: tests/fuzz/fuzz_devproto.c devices/proto.c $(STORE_
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-# A kiosk's dossier requests (dev/<id>/dossier/open, /submit, a scan's dossier session): listed
-# in FUZZERS here, the top Makefile's own list comes after its tests: rule reads it.
+# A kiosk's dossier requests (dev/<id>/dossier/open, /submit, a scan's dossier session).
 FUZZERS += $(BUILD)/fuzz/fuzz_dossier_req
 $(BUILD)/fuzz/fuzz_dossier_req: tests/fuzz/fuzz_dossier_req.c devices/proto.c $(STORE_SRC) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
