@@ -149,6 +149,12 @@ void dedge_request(struct edge *e, const char *id, const char *verb, const void 
 			daemon_config_snapshot(cfg);
 			/* A kiosk has no staff note to give: only a complete dossier is accepted. */
 			r = dossier_accept(e->db, cat, cal, cfg, id, d.id, "", (int64_t)time(NULL), &d, why);
+			if (r == 0) {
+				char pwhy[256];
+				if (dossier_print_receipt(cfg, p, &d, pwhy, sizeof(pwhy)) < 0)
+					log_info("devices: receipt of dossier %s not printed: %s", d.code,
+						 pwhy);
+			}
 			free(cfg);
 			if (r < 0) {
 				log_warn("devices: dossier %lld from %s not accepted: %s", (long long)d.id,

@@ -445,6 +445,38 @@ static int print_ticket(void *ctx, const struct config *cfg, const struct queue_
 	return r;
 }
 
+/* The dossier receipt printer (gateway/queue_hooks.h): same USB printer as the tickets. */
+static int print_receipt(void *ctx, const struct config *cfg, const struct queue_receipt *rc, char *why,
+			 size_t whylen)
+{
+	struct usb_dev_info devs[USB_MAX_DEVICES];
+	unsigned char *job = NULL;
+	size_t len = 0;
+	int n = usb_list(devs, USB_MAX_DEVICES), have = 0;
+	for (int i = 0; i < n; i++)
+		have |= strcmp(devs[i].kind, "printer") == 0;
+	if (!have) {
+		snprintf(why, whylen, "no USB printer is plugged in");
+		return -ENODEV;
+	}
+	const struct escpos_receipt er = {
+		.commune = cfg->commune_name,
+		.title = rc->title,
+		.lines = rc->lines,
+		.nlines = rc->nlines,
+		.qr = rc->qr,
+		.footer = "",
+	};
+	int r = escpos_receipt_job(&er, ESCPOS_WIDTH_58MM, &job, &len);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot lay the receipt out: %s", strerror(-r));
+		return r;
+	}
+	r = usb_print(NULL, job, len, why, whylen);
+	free(job);
+	return r;
+}
+
 int usb_start(struct store *s, const struct config *cfg, struct usb **ret)
 {
 	struct usb *u;
@@ -482,6 +514,7 @@ int usb_start(struct store *s, const struct config *cfg, struct usb **ret)
 	g_usb = u;
 	pthread_mutex_unlock(&g_lock);
 	queue_hooks_set_printer(print_ticket, u);
+	queue_hooks_set_receipt_printer(print_receipt, u);
 	log_info("usb: following USB devices (%s), %d present", u->hotplug ? "hotplug" : "rescan each second",
 		 u->n);
 	*ret = u;
@@ -493,6 +526,7 @@ void usb_stop(struct usb *u)
 	if (!u)
 		return;
 	queue_hooks_set_printer(NULL, NULL);
+	queue_hooks_set_receipt_printer(NULL, NULL);
 	pthread_mutex_lock(&g_lock);
 	if (g_usb == u)
 		g_usb = NULL;

@@ -9,6 +9,8 @@
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static queue_print_fn print_fn;
 static void *print_ctx;
+static queue_receipt_fn receipt_fn;
+static void *receipt_ctx;
 static queue_announce_fn announce_fn;
 static void *announce_ctx;
 
@@ -18,6 +20,27 @@ void queue_hooks_set_printer(queue_print_fn fn, void *ctx)
 	print_fn = fn;
 	print_ctx = ctx;
 	pthread_rwlock_unlock(&lock);
+}
+
+void queue_hooks_set_receipt_printer(queue_receipt_fn fn, void *ctx)
+{
+	pthread_rwlock_wrlock(&lock);
+	receipt_fn = fn;
+	receipt_ctx = ctx;
+	pthread_rwlock_unlock(&lock);
+}
+
+int queue_hooks_print_receipt(const struct config *cfg, const struct queue_receipt *r, char *why,
+			      size_t whylen)
+{
+	int rc = -ENODEV;
+	pthread_rwlock_rdlock(&lock);
+	if (receipt_fn)
+		rc = receipt_fn(receipt_ctx, cfg, r, why, whylen);
+	else
+		snprintf(why, whylen, "no receipt printer");
+	pthread_rwlock_unlock(&lock);
+	return rc;
 }
 
 void queue_hooks_set_announcer(queue_announce_fn fn, void *ctx)

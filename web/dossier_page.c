@@ -10,6 +10,7 @@
 
 #include "gateway/daemon.h"
 #include "gateway/dossier/dossier.h"
+#include "gateway/log.h"
 #include "gateway/dossier/service.h"
 #include "store/store.h"
 #include "web/internal.h"
@@ -375,6 +376,12 @@ enum MHD_Result post_dossiers(struct req *r)
 				 : -ENOENT;
 			if (!cal)
 				snprintf(why, sizeof(why), "%s", cwhy);
+			if (rc == 0) {
+				char pwhy[256];
+				if (dossier_print_receipt(cfg, catalog_find(cat, d.procedure), &d, pwhy,
+							  sizeof(pwhy)) < 0)
+					log_info("web: receipt of dossier %s not printed: %s", d.code, pwhy);
+			}
 			free(cfg);
 		}
 	} else {

@@ -208,7 +208,16 @@ static int cmd_accept(struct control_ctx *x, json_t *req, const struct catalog *
 			       &d, why);
 	if (r < 0)
 		return fail(x, r, why);
-	return reply(x, dossier_json(x->db, &d, 1));
+	/* The receipt goes to the box's printer; a print failure is reported, never undoes. */
+	char pwhy[256] = "";
+	int pr = dossier_print_receipt(&cfg, catalog_find(cat, d.procedure), &d, pwhy, sizeof(pwhy));
+	json_t *j = dossier_json(x->db, &d, 1);
+	if (j) {
+		json_object_set_new(j, "receipt_printed", json_boolean(pr == 0));
+		if (pr < 0)
+			json_object_set_new(j, "receipt_print_error", json_string(pwhy));
+	}
+	return reply(x, j);
 }
 
 static int cmd_status(struct control_ctx *x, json_t *req)

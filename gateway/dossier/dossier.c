@@ -287,3 +287,35 @@ const char *dossier_flag(const struct calendar *cal, const struct dossier_row *d
 		return "near_due";
 	return "";
 }
+
+void dossier_receipt(const struct config *cfg, const struct catalog_proc *p, const struct dossier_row *d,
+		     struct queue_receipt *r, char buf[][QUEUE_RECEIPT_TEXT], char *qr, size_t qrlen)
+{
+	int n = 0;
+	memset(r, 0, sizeof(*r));
+	r->title = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ";
+	snprintf(buf[n++], QUEUE_RECEIPT_TEXT, "Mã hồ sơ: %s", d->code);
+	snprintf(buf[n++], QUEUE_RECEIPT_TEXT, "Thủ tục: %s", p ? p->name : d->procedure);
+	snprintf(buf[n++], QUEUE_RECEIPT_TEXT, "Ngày nhận: %.10s", d->accepted_at);
+	snprintf(buf[n++], QUEUE_RECEIPT_TEXT, "Hẹn trả: %s", d->due_day[0] ? d->due_day : "theo quy định");
+	if (p && p->fee_text[0])
+		snprintf(buf[n++], QUEUE_RECEIPT_TEXT, "Lệ phí: %s", p->fee_text);
+	for (int i = 0; i < n; i++)
+		r->lines[i] = buf[i];
+	r->nlines = n;
+	snprintf(qr, qrlen, "%s%s", cfg->dossier_tracking_url, d->code);
+	r->qr = qr;
+}
+
+int dossier_print_receipt(const struct config *cfg, const struct catalog_proc *p, const struct dossier_row *d,
+			  char *why, size_t whylen)
+{
+	struct queue_receipt r;
+	char buf[QUEUE_RECEIPT_LINES][QUEUE_RECEIPT_TEXT], qr[CONFIG_PATH_MAX + DOSSIER_CODE_MAX];
+	if (strcmp(cfg->ticket_printer, "auto") != 0) {
+		snprintf(why, whylen, "printing is off ([queue] ticket_printer = none)");
+		return -ENODEV;
+	}
+	dossier_receipt(cfg, p, d, &r, buf, qr, sizeof(qr));
+	return queue_hooks_print_receipt(cfg, &r, why, whylen);
+}

@@ -10,6 +10,7 @@
 #include "gateway/config.h"
 #include "gateway/dossier/calendar.h"
 #include "gateway/dossier/catalog.h"
+#include "gateway/queue_hooks.h"
 #include "store/dossiers.h"
 
 struct db;
@@ -46,6 +47,17 @@ int dossier_missing(struct db *db, const struct catalog_proc *p, const struct do
 int dossier_accept(struct db *db, const struct catalog *cat, const struct calendar *cal,
 		   const struct config *cfg, const char *actor, int64_t id, const char *note, int64_t now_s,
 		   struct dossier_row *ret, char why[DOSSIER_WHY_MAX]);
+
+/* Prints the receipt of accepted dossier d (code, procedure, received, due day, fee, a QR of
+ * the tracking address) on the box's printer when [queue] ticket_printer = auto.  Returns 0
+ * when printed, -ENODEV when printing is off or no printer is there, or -errno; why says it.
+ * A failed print never undoes the acceptance. */
+int dossier_print_receipt(const struct config *cfg, const struct catalog_proc *p, const struct dossier_row *d,
+			  char *why, size_t whylen);
+
+/* The receipt of d as lines (for the printer and tests): fills r, using buf for the text. */
+void dossier_receipt(const struct config *cfg, const struct catalog_proc *p, const struct dossier_row *d,
+		     struct queue_receipt *r, char buf[][QUEUE_RECEIPT_TEXT], char *qr, size_t qrlen);
 
 /* "overdue", "near_due" or "" for an accepted dossier on today's local day. */
 const char *dossier_flag(const struct calendar *cal, const struct dossier_row *d, int32_t today,
