@@ -16,29 +16,6 @@
 
 #define CMD_WAIT_MAX_MS 60000
 
-static int reply(struct control_ctx *x, json_t *j)
-{
-	int r;
-	if (!j)
-		return ctl_send_error(x->conn, -ENOMEM, "out of memory");
-	json_object_set_new(j, "ok", json_true());
-	r = ctl_send(x->conn, j);
-	json_decref(j);
-	return r;
-}
-
-static int fail(struct control_ctx *x, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct control_ctx *x, int err, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ctl_send_error(x->conn, err, msg);
-	return err;
-}
-
 static const char *str(json_t *req, const char *key, const char *dflt)
 {
 	json_t *v = json_object_get(req, key);
@@ -83,9 +60,9 @@ static int cmd_list(struct control_ctx *x, json_t *req)
 	int r = devices_list(x->db, add, &l);
 	if (r < 0) {
 		json_decref(l.arr);
-		return fail(x, r, "cannot list devices");
+		return control_failf(x, r, "cannot list devices");
 	}
-	return reply(x, json_pack("{s:o}", "devices", l.arr));
+	return control_reply(x, json_pack("{s:o}", "devices", l.arr));
 }
 
 static int cmd_decide(struct control_ctx *x, json_t *req, const char *verb)
@@ -97,8 +74,8 @@ static int cmd_decide(struct control_ctx *x, json_t *req, const char *verb)
 	int r = devices_decide(x->db, str(req, "id", ""), verb, str(req, "actor", "motcuactl"),
 			       str(req, "reason", ""), &d, why, sizeof(why));
 	if (r < 0)
-		return fail(x, r, "%s", why);
-	return reply(x, json_pack("{s:o}", "device", device_json(&d, cfg.stale_after_s)));
+		return control_failf(x, r, "%s", why);
+	return control_reply(x, json_pack("{s:o}", "device", device_json(&d, cfg.stale_after_s)));
 }
 
 static int cmd_send(struct control_ctx *x, json_t *req)
@@ -111,40 +88,40 @@ static int cmd_send(struct control_ctx *x, json_t *req)
 	int r;
 
 	if (strcmp(cmd, "print") != 0 && strcmp(cmd, "display") != 0 && strcmp(cmd, "ping") != 0)
-		return fail(x, -EINVAL, "command must be print, display or ping");
+		return control_failf(x, -EINVAL, "command must be print, display or ping");
 	if (body && !json_is_object(body))
-		return fail(x, -EINVAL, "body must be a JSON object");
+		return control_failf(x, -EINVAL, "body must be a JSON object");
 	r = devices_get(x->db, str(req, "id", ""), &d);
 	if (r == -ENOENT)
-		return fail(x, r, "no device with id or serial %.64s", str(req, "id", ""));
+		return control_failf(x, r, "no device with id or serial %.64s", str(req, "id", ""));
 	if (r < 0)
-		return fail(x, r, "cannot read the device");
+		return control_failf(x, r, "cannot read the device");
 	if (strcmp(d.state, "approved") != 0 && strcmp(d.state, "active") != 0)
-		return fail(x, -EACCES, "device %s is %s; commands go to approved devices only", d.id,
-			    d.state);
+		return control_failf(x, -EACCES, "device %s is %s; commands go to approved devices only",
+				     d.id, d.state);
 	char *text = json_dumps(body ? body : json_object(), JSON_COMPACT);
 	if (!text || strlen(text) >= sizeof(c.body)) {
 		free(text);
-		return fail(x, -EMSGSIZE, "body is longer than %zu bytes", sizeof(c.body) - 1);
+		return control_failf(x, -EMSGSIZE, "body is longer than %zu bytes", sizeof(c.body) - 1);
 	}
 	r = devices_cmd_queue(x->db, d.id, cmd, text, &id);
 	free(text);
 	if (r < 0)
-		return fail(x, r, "cannot queue the command");
+		return control_failf(x, r, "cannot queue the command");
 	if (wait_ms > CMD_WAIT_MAX_MS)
 		wait_ms = CMD_WAIT_MAX_MS;
 	/* The device thread sends it within ~100 ms; wait for the device's ack. */
 	for (int64_t waited = 0;; waited += 50) {
 		r = devices_cmd_get(x->db, id, &c);
 		if (r < 0)
-			return fail(x, r, "cannot read the command");
+			return control_failf(x, r, "cannot read the command");
 		if (strcmp(c.state, "done") == 0 || strcmp(c.state, "failed") == 0 || waited >= wait_ms)
 			break;
 		usleep(50 * 1000);
 	}
-	return reply(x,
-		     json_pack("{s:I, s:s, s:s, s:s}", "cmd_id", (json_int_t)id, "device", d.id, "state",
-			       c.state, "result", c.result));
+	return control_reply(x,
+			     json_pack("{s:I, s:s, s:s, s:s}", "cmd_id", (json_int_t)id, "device", d.id,
+				       "state", c.state, "result", c.result));
 }
 
 int devices_control(struct control_ctx *x, const char *cmd, void *req_json)
@@ -160,5 +137,5 @@ int devices_control(struct control_ctx *x, const char *cmd, void *req_json)
 		return cmd_decide(x, req, "revoke");
 	if (strcmp(cmd, "devices.cmd") == 0)
 		return cmd_send(x, req);
-	return fail(x, -EINVAL, "unknown command %.40s", cmd);
+	return control_failf(x, -EINVAL, "unknown command %.40s", cmd);
 }

@@ -13,16 +13,6 @@
 #include "gateway/daemon.h"
 #include "gateway/log.h"
 
-static int reply(struct control_ctx *x, json_t *j)
-{
-	if (!j)
-		return ctl_send_error(x->conn, -ENOMEM, "out of memory");
-	json_object_set_new(j, "ok", json_true());
-	int r = ctl_send(x->conn, j);
-	json_decref(j);
-	return r;
-}
-
 static int cmd_usb_list(struct control_ctx *x, json_t *req)
 {
 	struct usb_dev_info d[USB_MAX_DEVICES];
@@ -37,7 +27,7 @@ static int cmd_usb_list(struct control_ctx *x, json_t *req)
 						"product", d[i].product, "status", d[i].status, "counter",
 						d[i].counter, "counter_text", c));
 	}
-	return reply(x, json_pack("{s:o}", "devices", arr));
+	return control_reply(x, json_pack("{s:o}", "devices", arr));
 }
 
 static int cmd_scan_list(struct control_ctx *x, json_t *req)
@@ -51,7 +41,7 @@ static int cmd_scan_list(struct control_ctx *x, json_t *req)
 		json_array_append_new(arr,
 				      json_pack("{s:s, s:s, s:s, s:s}", "name", s[i].name, "vendor",
 						s[i].vendor, "model", s[i].model, "type", s[i].type));
-	return reply(x, json_pack("{s:o}", "scanners", arr));
+	return control_reply(x, json_pack("{s:o}", "scanners", arr));
 }
 
 static int cmd_scan_page(struct control_ctx *x, json_t *req)
@@ -71,9 +61,9 @@ static int cmd_scan_page(struct control_ctx *x, json_t *req)
 		log_warn("scanner: scan on %.100s failed: %s", dev, why);
 		return ctl_send_error(x->conn, r, why);
 	}
-	return reply(x,
-		     json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", m.id, "sha256", m.sha256, "size",
-			       (json_int_t)m.size, "content_type", m.content_type, "kind", m.kind));
+	return control_reply(x,
+			     json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", m.id, "sha256", m.sha256, "size",
+				       (json_int_t)m.size, "content_type", m.content_type, "kind", m.kind));
 }
 
 int local_control(struct control_ctx *x, const char *cmd, void *req_json)

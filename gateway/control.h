@@ -3,6 +3,8 @@
 #ifndef MOTCUA_CONTROL_H
 #define MOTCUA_CONTROL_H
 
+#include <jansson.h>
+
 #include "gateway/config.h"
 
 struct control;
@@ -28,5 +30,14 @@ struct control_ctx {
 	struct store *store;
 };
 int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json);
+
+/* Helpers for every command table (gateway/, devices/): */
+/* Sends j with "ok": true and frees it (takes ownership; NULL answers "out of memory"). */
+int control_reply(struct control_ctx *x, json_t *j);
+/* Sends {"ok": false, "error": <errno name>, "message": why} and returns err. */
+int control_fail(struct control_ctx *x, int err, const char *why);
+int control_failf(struct control_ctx *x, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The string at key in a request, or dflt when absent or not a string. */
+const char *control_str(json_t *req, const char *key, const char *dflt);
 
 #endif

@@ -31,29 +31,6 @@
 
 #define LIST_MAX 1000
 
-static int reply(struct control_ctx *x, json_t *j)
-{
-	int r;
-	if (!j)
-		return ctl_send_error(x->conn, -ENOMEM, "out of memory");
-	json_object_set_new(j, "ok", json_true());
-	r = ctl_send(x->conn, j);
-	json_decref(j);
-	return r;
-}
-
-static int fail(struct control_ctx *x, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct control_ctx *x, int err, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ctl_send_error(x->conn, err, msg);
-	return err;
-}
-
 static json_t *doc_json(const struct doc_meta *m)
 {
 	return json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", m->id, "seq",
@@ -84,7 +61,7 @@ static int cmd_status(struct control_ctx *x, json_t *req)
 	daemon_config_snapshot(&cfg);
 	r = outbox_stats(x->db, &os);
 	if (r < 0)
-		return fail(x, r, "cannot read the outbox");
+		return control_failf(x, r, "cannot read the outbox");
 	r = db_prepare(x->db, "SELECT COUNT(*) FROM documents", &st);
 	if (r == 0 && sqlite3_step(st) == SQLITE_ROW)
 		docs = sqlite3_column_int64(st, 0);
@@ -119,7 +96,7 @@ static int cmd_status(struct control_ctx *x, json_t *req)
 	    free_bytes < config_low_water_bytes(&cfg));
 	if (j && rebuild[0])
 		json_object_set_new(j, "last_rebuild", json_loads(rebuild, 0, NULL));
-	return reply(x, j);
+	return control_reply(x, j);
 }
 
 struct body {
@@ -143,12 +120,6 @@ static ssize_t body_read(void *ctx, void *buf, size_t len)
 	return n;
 }
 
-static const char *str_or(json_t *req, const char *key, const char *dflt)
-{
-	json_t *v = json_object_get(req, key);
-	return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
 static int cmd_doc_put(struct control_ctx *x, json_t *req)
 {
 	struct config cfg;
@@ -159,28 +130,28 @@ static int cmd_doc_put(struct control_ctx *x, json_t *req)
 
 	daemon_config_snapshot(&cfg);
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
-		return fail(x, -EINVAL, "doc.put needs \"size\", the number of bytes that follow");
+		return control_failf(x, -EINVAL, "doc.put needs \"size\", the number of bytes that follow");
 	struct body b = { .conn = x->conn, .left = json_integer_value(size) };
 	struct intake_request ir = {
 		.declared_size = b.left,
 		.max_bytes = config_max_document_bytes(&cfg),
 		.low_water_bytes = config_low_water_bytes(&cfg),
-		.kind = str_or(req, "kind", "scan"),
-		.source = str_or(req, "source", "cli"),
-		.name = str_or(req, "name", ""),
-		.intake_key = str_or(req, "intake_key", NULL),
-		.actor = str_or(req, "actor", "motcuactl"),
+		.kind = control_str(req, "kind", "scan"),
+		.source = control_str(req, "source", "cli"),
+		.name = control_str(req, "name", ""),
+		.intake_key = control_str(req, "intake_key", NULL),
+		.actor = control_str(req, "actor", "motcuactl"),
 	};
 	r = intake_document(x->store, x->db, &ir, body_read, &b, &m, why, sizeof(why));
 	if (r < 0) {
 		if (r != -ECONNRESET)
 			log_warn("intake: document from %s refused: %s", ir.source, why);
-		return fail(x, r, "%s", why);
+		return control_failf(x, r, "%s", why);
 	}
 	json_t *j = doc_json(&m);
 	if (j)
 		json_object_set_new(j, "duplicate", json_boolean(r == 1));
-	return reply(x, j);
+	return control_reply(x, j);
 }
 
 static int send_chunk(void *ctx, const void *buf, size_t len)
@@ -190,33 +161,33 @@ static int send_chunk(void *ctx, const void *buf, size_t len)
 
 static int cmd_doc_get(struct control_ctx *x, json_t *req)
 {
-	const char *id = str_or(req, "id", "");
+	const char *id = control_str(req, "id", "");
 	struct doc_meta m;
 	int r = docs_get(x->db, id, &m);
 	if (r == -ENOENT)
-		return fail(x, r, "no document with id %.40s", id);
+		return control_failf(x, r, "no document with id %.40s", id);
 	if (r < 0)
-		return fail(x, r, "cannot read document %.40s", id);
+		return control_failf(x, r, "cannot read document %.40s", id);
 	/* Check the whole blob before the first byte goes out. */
 	r = blob_verify(store_blobs(x->store), m.sha256, NULL);
 	if (r == -EBADMSG)
-		return fail(x, r,
-			    "document %s is corrupt: its stored file failed authentication; "
-			    "it was not returned (restore it from a backup or the LGSP copy)",
-			    id);
+		return control_failf(x, r,
+				     "document %s is corrupt: its stored file failed authentication; "
+				     "it was not returned (restore it from a backup or the LGSP copy)",
+				     id);
 	if (r == -ENOENT)
-		return fail(x, -EBADMSG, "document %s is missing its stored file", id);
+		return control_failf(x, -EBADMSG, "document %s is missing its stored file", id);
 	if (r < 0)
-		return fail(x, r, "cannot read document %s", id);
-	r = reply(x, doc_json(&m));
+		return control_failf(x, r, "cannot read document %s", id);
+	r = control_reply(x, doc_json(&m));
 	if (r < 0)
 		return r;
 	r = blob_get(store_blobs(x->store), m.sha256, send_chunk, x->conn);
 	if (r < 0) {
 		/* The header went out already: the closing line tells the client to discard. */
-		return fail(x, r, "document %s could not be read to the end", id);
+		return control_failf(x, r, "document %s could not be read to the end", id);
 	}
-	return reply(x, json_pack("{s:s}", "sha256", m.sha256));
+	return control_reply(x, json_pack("{s:s}", "sha256", m.sha256));
 }
 
 static int list_limit(json_t *req)
@@ -239,9 +210,9 @@ static int cmd_doc_list(struct control_ctx *x, json_t *req)
 			  add_doc, arr);
 	if (r < 0) {
 		json_decref(arr);
-		return fail(x, r, "cannot list documents");
+		return control_failf(x, r, "cannot list documents");
 	}
-	return reply(x, json_pack("{s:o}", "documents", arr));
+	return control_reply(x, json_pack("{s:o}", "documents", arr));
 }
 
 static int add_item(void *ctx, const struct outbox_item *it)
@@ -258,16 +229,16 @@ static int add_item(void *ctx, const struct outbox_item *it)
 
 static int cmd_outbox_list(struct control_ctx *x, json_t *req)
 {
-	const char *state = str_or(req, "state", NULL);
+	const char *state = control_str(req, "state", NULL);
 	if (state && outbox_state_index(state) < 0)
-		return fail(x, -EINVAL, "state must be queued, sending, delivered or rejected");
+		return control_failf(x, -EINVAL, "state must be queued, sending, delivered or rejected");
 	json_t *arr = json_array();
 	int r = outbox_list(x->db, state, list_limit(req), add_item, arr);
 	if (r < 0) {
 		json_decref(arr);
-		return fail(x, r, "cannot list the outbox");
+		return control_failf(x, r, "cannot list the outbox");
 	}
-	return reply(x, json_pack("{s:o}", "items", arr));
+	return control_reply(x, json_pack("{s:o}", "items", arr));
 }
 
 /* The uplink's numbers: its published report plus the backlog read from the outbox. */
@@ -283,7 +254,7 @@ static int cmd_uplink_status(struct control_ctx *x, json_t *req)
 	events_uplink_read(&u);
 	r = outbox_stats(x->db, &os);
 	if (r < 0)
-		return fail(x, r, "cannot read the outbox");
+		return control_failf(x, r, "cannot read the outbox");
 	for (int p = 0; p < OUTBOX_NPRIO; p++) {
 		queued += os.count[0][p];
 		sending += os.count[1][p];
@@ -295,7 +266,7 @@ static int cmd_uplink_status(struct control_ctx *x, json_t *req)
 	/* Time to drain from the minute's average rate; unknown while nothing moves. */
 	int64_t rate = u.rate_avg_bps > u.rate_bps ? u.rate_avg_bps : u.rate_bps;
 	int64_t eta = os.pending_bytes == 0 ? 0 : rate > 0 ? os.pending_bytes / rate : -1;
-	return reply(
+	return control_reply(
 	    x,
 	    json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:I, "
 		      "s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
@@ -320,13 +291,13 @@ static int cmd_outbox_retry(struct control_ctx *x, json_t *req)
 	int r;
 
 	if (!json_is_integer(idv) || json_integer_value(idv) < 1)
-		return fail(x, -EINVAL, "outbox.retry needs \"id\", an outbox item number");
+		return control_failf(x, -EINVAL, "outbox.retry needs \"id\", an outbox item number");
 	int64_t id = json_integer_value(idv);
 	r = outbox_get(x->db, id, &it);
 	if (r == -ENOENT)
-		return fail(x, r, "no outbox item %lld", (long long)id);
+		return control_failf(x, r, "no outbox item %lld", (long long)id);
 	if (r < 0)
-		return fail(x, r, "cannot read outbox item %lld", (long long)id);
+		return control_failf(x, r, "cannot read outbox item %lld", (long long)id);
 	json_t *d = json_pack("{s:s, s:s, s:s}", "kind", it.kind, "ref", it.ref, "reason", it.reason);
 	char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	snprintf(detail, sizeof(detail), "%s", dj ? dj : "");
@@ -335,23 +306,24 @@ static int cmd_outbox_retry(struct control_ctx *x, json_t *req)
 	snprintf(subject, sizeof(subject), "outbox:%lld", (long long)id);
 	r = db_begin(x->db);
 	if (r < 0)
-		return fail(x, r, "cannot write to the store");
+		return control_failf(x, r, "cannot write to the store");
 	r = outbox_retry(x->db, id);
 	if (r == 0)
-		r = audit_append(x->db, str_or(req, "actor", "motcuactl"), "outbox.retry", subject, detail);
+		r = audit_append(x->db, control_str(req, "actor", "motcuactl"), "outbox.retry", subject,
+				 detail);
 	if (r == 0)
 		r = db_commit(x->db);
 	else
 		db_rollback(x->db);
 	if (r == -ESTALE)
-		return fail(x, -EINVAL,
-			    "outbox item %lld is %s, not rejected; only a rejected item can be retried",
-			    (long long)id, it.state);
+		return control_failf(
+		    x, -EINVAL, "outbox item %lld is %s, not rejected; only a rejected item can be retried",
+		    (long long)id, it.state);
 	if (r < 0)
-		return fail(x, r, "cannot requeue outbox item %lld", (long long)id);
+		return control_failf(x, r, "cannot requeue outbox item %lld", (long long)id);
 	log_info("outbox: item %lld requeued by staff (was rejected: %s)", (long long)id, it.reason);
 	events_outbox_changed();
-	return reply(x, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "queued"));
+	return control_reply(x, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "queued"));
 }
 
 static int cmd_audit_verify(struct control_ctx *x, json_t *req)
@@ -360,12 +332,12 @@ static int cmd_audit_verify(struct control_ctx *x, json_t *req)
 	char why[256] = "";
 	int r = audit_verify(x->db, &rows, &bad, why, sizeof(why));
 	if (r == -EBADMSG)
-		return reply(x,
-			     json_pack("{s:b, s:I, s:s}", "valid", 0, "first_bad_seq", (json_int_t)bad,
-				       "problem", why));
+		return control_reply(x,
+				     json_pack("{s:b, s:I, s:s}", "valid", 0, "first_bad_seq",
+					       (json_int_t)bad, "problem", why));
 	if (r < 0)
-		return fail(x, r, "cannot read the audit chain");
-	return reply(x, json_pack("{s:b, s:I}", "valid", 1, "rows", (json_int_t)rows));
+		return control_failf(x, r, "cannot read the audit chain");
+	return control_reply(x, json_pack("{s:b, s:I}", "valid", 1, "rows", (json_int_t)rows));
 }
 
 static int add_row(void *ctx, const struct audit_row *a)
@@ -382,9 +354,9 @@ static int cmd_audit_tail(struct control_ctx *x, json_t *req)
 	int r = audit_tail(x->db, list_limit(req), add_row, arr);
 	if (r < 0) {
 		json_decref(arr);
-		return fail(x, r, "cannot read the audit chain");
+		return control_failf(x, r, "cannot read the audit chain");
 	}
-	return reply(x, json_pack("{s:o}", "rows", arr));
+	return control_reply(x, json_pack("{s:o}", "rows", arr));
 }
 
 static int cmd_config_show(struct control_ctx *x, json_t *req)
@@ -393,7 +365,40 @@ static int cmd_config_show(struct control_ctx *x, json_t *req)
 	char text[8192];
 	daemon_config_snapshot(&cfg);
 	config_dump(&cfg, text, sizeof(text));
-	return reply(x, json_pack("{s:s}", "config", text));
+	return control_reply(x, json_pack("{s:s}", "config", text));
+}
+
+int control_reply(struct control_ctx *x, json_t *j)
+{
+	int r;
+	if (!j)
+		return ctl_send_error(x->conn, -ENOMEM, "out of memory");
+	json_object_set_new(j, "ok", json_true());
+	r = ctl_send(x->conn, j);
+	json_decref(j);
+	return r;
+}
+
+int control_fail(struct control_ctx *x, int err, const char *why)
+{
+	ctl_send_error(x->conn, err, why);
+	return err;
+}
+
+int control_failf(struct control_ctx *x, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return control_fail(x, err, msg);
+}
+
+const char *control_str(json_t *req, const char *key, const char *dflt)
+{
+	json_t *v = json_object_get(req, key);
+	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
 static const struct {
@@ -431,5 +436,5 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 		return users_control(x, cmd, req_json);
 	if (strncmp(cmd, "dossier.", 8) == 0 || strcmp(cmd, "ask") == 0 || strncmp(cmd, "feedback.", 9) == 0)
 		return dossier_control(x, cmd, req_json);
-	return fail(x, -EINVAL, "unknown command %.40s", cmd);
+	return control_failf(x, -EINVAL, "unknown command %.40s", cmd);
 }

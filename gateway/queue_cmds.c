@@ -14,28 +14,6 @@
 #include "gateway/queue.h"
 #include "gateway/queue_hooks.h"
 
-static int reply(struct control_ctx *x, json_t *j)
-{
-	if (!j)
-		return ctl_send_error(x->conn, -ENOMEM, "out of memory");
-	json_object_set_new(j, "ok", json_true());
-	int r = ctl_send(x->conn, j);
-	json_decref(j);
-	return r;
-}
-
-static int fail(struct control_ctx *x, int err, const char *why)
-{
-	ctl_send_error(x->conn, err, why);
-	return err;
-}
-
-static const char *str_or(json_t *req, const char *key, const char *dflt)
-{
-	json_t *v = json_object_get(req, key);
-	return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
 json_t *queue_ticket_json(const struct config *cfg, const struct queue_ticket *t)
 {
 	struct queue_services q;
@@ -57,11 +35,11 @@ static int cmd_take(struct control_ctx *x, json_t *req, const struct config *cfg
 {
 	struct queue_ticket t;
 	char why[512] = "";
-	const char *source = str_or(req, "source", "cli");
-	int r = queue_take(x->store, x->db, cfg, str_or(req, "service", ""), source, queue_now_ms(), &t, why,
-			   sizeof(why));
+	const char *source = control_str(req, "source", "cli");
+	int r = queue_take(x->store, x->db, cfg, control_str(req, "service", ""), source, queue_now_ms(), &t,
+			   why, sizeof(why));
 	if (r < 0)
-		return fail(x, r, why);
+		return control_fail(x, r, why);
 	json_t *j = queue_ticket_json(cfg, &t);
 	/* The ticket is durable: printing is a courtesy that may fail (no paper) without undoing it. */
 	json_t *pr = json_object_get(req, "print");
@@ -72,7 +50,7 @@ static int cmd_take(struct control_ctx *x, json_t *req, const struct config *cfg
 		if (p < 0 && p != -ENODEV)
 			json_object_set_new(j, "print_error", json_string(pwhy));
 	}
-	return reply(x, j);
+	return control_reply(x, j);
 }
 
 static int cmd_counter(struct control_ctx *x, json_t *req, const struct config *cfg)
@@ -81,16 +59,16 @@ static int cmd_counter(struct control_ctx *x, json_t *req, const struct config *
 	char why[512] = "";
 	json_t *c = json_object_get(req, "counter");
 	if (!json_is_integer(c))
-		return fail(x, -EINVAL, "queue.counter needs \"counter\", a number");
+		return control_fail(x, -EINVAL, "queue.counter needs \"counter\", a number");
 	int counter = (int)json_integer_value(c);
-	int r = queue_counter(x->db, cfg, counter, str_or(req, "verb", ""), str_or(req, "arg", NULL),
-			      queue_now_ms(), &t, why, sizeof(why));
+	int r = queue_counter(x->db, cfg, counter, control_str(req, "verb", ""),
+			      control_str(req, "arg", NULL), queue_now_ms(), &t, why, sizeof(why));
 	if (r < 0)
-		return fail(x, r, why);
+		return control_fail(x, r, why);
 	json_t *j = queue_ticket_json(cfg, &t);
 	if (j)
-		queue_hooks_announce(cfg, counter, str_or(req, "verb", ""), &t);
-	return reply(x, j);
+		queue_hooks_announce(cfg, counter, control_str(req, "verb", ""), &t);
+	return control_reply(x, j);
 }
 
 struct status_ctx {
@@ -133,11 +111,11 @@ static int cmd_status(struct control_ctx *x, json_t *req, const struct config *c
 	char why[200], day[QUEUE_DAY_LEN];
 	int64_t now = queue_now_ms();
 	if (queue_services_parse(cfg->services, &q, why, sizeof(why)) < 0)
-		return fail(x, -EINVAL, why);
+		return control_fail(x, -EINVAL, why);
 	queue_day(now, day);
-	const char *want = str_or(req, "day", day);
+	const char *want = control_str(req, "day", day);
 	if (strlen(want) != QUEUE_DAY_LEN - 1)
-		return fail(x, -EINVAL, "day must be YYYY-MM-DD");
+		return control_fail(x, -EINVAL, "day must be YYYY-MM-DD");
 	struct status_ctx c = { cfg, &q, json_array(), json_array() };
 	for (int i = 0; i < q.n; i++) {
 		char letter[2] = { q.s[i].letter, 0 };
@@ -156,7 +134,7 @@ static int cmd_status(struct control_ctx *x, json_t *req, const struct config *c
 	if (r < 0) {
 		json_decref(c.services);
 		json_decref(c.counters);
-		return fail(x, r, "cannot read the queue");
+		return control_fail(x, r, "cannot read the queue");
 	}
 	/* What each counter has in hand now. */
 	size_t i;
@@ -168,7 +146,7 @@ static int cmd_status(struct control_ctx *x, json_t *req, const struct config *c
 			json_object_set_new(cj, "current",
 					    json_pack("{s:s, s:s}", "code", t.code, "state", t.state));
 	}
-	return reply(
+	return control_reply(
 	    x, json_pack("{s:s, s:o, s:o}", "day", want, "services", c.services, "counters", c.counters));
 }
 
@@ -190,13 +168,13 @@ static int cmd_list(struct control_ctx *x, json_t *req, const struct config *cfg
 	json_t *lim = json_object_get(req, "limit");
 	int limit = json_is_integer(lim) ? (int)json_integer_value(lim) : 10000;
 	struct list_ctx c = { cfg, json_array() };
-	int r = qstore_list(x->db, str_or(req, "day", day), str_or(req, "state", NULL), limit < 1 ? 1 : limit,
-			    add_ticket, &c);
+	int r = qstore_list(x->db, control_str(req, "day", day), control_str(req, "state", NULL),
+			    limit < 1 ? 1 : limit, add_ticket, &c);
 	if (r < 0) {
 		json_decref(c.arr);
-		return fail(x, r, "cannot list tickets");
+		return control_fail(x, r, "cannot list tickets");
 	}
-	return reply(x, json_pack("{s:o}", "tickets", c.arr));
+	return control_reply(x, json_pack("{s:o}", "tickets", c.arr));
 }
 
 static int add_event(void *ctx, const struct queue_event *e)
@@ -221,21 +199,21 @@ static int cmd_events(struct control_ctx *x, json_t *req, const struct config *c
 			      add_event, arr);
 	if (r < 0) {
 		json_decref(arr);
-		return fail(x, r, "cannot read the queue events");
+		return control_fail(x, r, "cannot read the queue events");
 	}
-	return reply(x, json_pack("{s:o}", "events", arr));
+	return control_reply(x, json_pack("{s:o}", "events", arr));
 }
 
 static int cmd_report(struct control_ctx *x, json_t *req, const struct config *cfg)
 {
-	const char *day = str_or(req, "day", "");
+	const char *day = control_str(req, "day", "");
 	int64_t id = 0;
 	if (strlen(day) != QUEUE_DAY_LEN - 1)
-		return fail(x, -EINVAL, "queue.report needs \"day\", YYYY-MM-DD");
+		return control_fail(x, -EINVAL, "queue.report needs \"day\", YYYY-MM-DD");
 	int r = queue_report_day(x->store, x->db, cfg, day, &id);
 	if (r < 0)
-		return fail(x, r, "cannot queue the statistics");
-	return reply(
+		return control_fail(x, r, "cannot queue the statistics");
+	return control_reply(
 	    x, json_pack("{s:s, s:I, s:b}", "day", day, "outbox_id", (json_int_t)id, "already", r == 1));
 }
 
@@ -253,5 +231,5 @@ int queue_control(struct control_ctx *x, const char *cmd, void *req_json)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmds[i].name, cmd) == 0)
 			return cmds[i].fn(x, req_json, &cfg);
-	return fail(x, -EINVAL, "unknown queue command");
+	return control_fail(x, -EINVAL, "unknown queue command");
 }

@@ -20,28 +20,6 @@
 
 #define LIST_MAX 1000
 
-static int reply(struct control_ctx *x, json_t *j)
-{
-	if (!j)
-		return ctl_send_error(x->conn, -ENOMEM, "out of memory");
-	json_object_set_new(j, "ok", json_true());
-	int r = ctl_send(x->conn, j);
-	json_decref(j);
-	return r;
-}
-
-static int fail(struct control_ctx *x, int err, const char *why)
-{
-	ctl_send_error(x->conn, err, why);
-	return err;
-}
-
-static const char *str_or(json_t *req, const char *key, const char *dflt)
-{
-	json_t *v = json_object_get(req, key);
-	return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
 static int add_item(void *ctx, const struct dossier_item_row *it)
 {
 	json_array_append_new((json_t *)ctx,
@@ -96,35 +74,36 @@ json_t *dossier_json(struct db *db, const struct dossier_row *d, int with_items)
 static int find(struct control_ctx *x, json_t *req, struct dossier_row *d)
 {
 	json_t *id = json_object_get(req, "id");
-	const char *code = str_or(req, "code", NULL);
+	const char *code = control_str(req, "code", NULL);
 	int r = code              ? dossiers_get_by_code(x->db, code, d)
 	    : json_is_integer(id) ? dossiers_get(x->db, (int64_t)json_integer_value(id), d)
 				  : -EINVAL;
 	if (r == -EINVAL)
-		return fail(x, r, "give the dossier's number (id) or its code");
+		return control_fail(x, r, "give the dossier's number (id) or its code");
 	if (r == -ENOENT)
-		return fail(x, r, "no such dossier");
+		return control_fail(x, r, "no such dossier");
 	if (r < 0)
-		return fail(x, r, "cannot read the dossier");
+		return control_fail(x, r, "cannot read the dossier");
 	return 0;
 }
 
 static int cmd_open(struct control_ctx *x, json_t *req, const struct catalog *cat)
 {
 	char why[DOSSIER_WHY_MAX];
-	struct dossier_applicant a = { .doc_id = str_or(req, "doc", NULL),
-				       .name = str_or(req, "name", NULL),
-				       .id_number = str_or(req, "id_number", NULL) };
+	struct dossier_applicant a = { .doc_id = control_str(req, "doc", NULL),
+				       .name = control_str(req, "name", NULL),
+				       .id_number = control_str(req, "id_number", NULL) };
 	struct dossier_row d;
 	int64_t id;
-	int r = dossier_open(x->db, store_blobs(x->store), cat, str_or(req, "actor", "motcuactl"),
-			     str_or(req, "procedure", ""), &a, str_or(req, "source", "cli"), &id, why);
+	int r =
+	    dossier_open(x->db, store_blobs(x->store), cat, control_str(req, "actor", "motcuactl"),
+			 control_str(req, "procedure", ""), &a, control_str(req, "source", "cli"), &id, why);
 	if (r < 0)
-		return fail(x, r, why);
+		return control_fail(x, r, why);
 	r = dossiers_get(x->db, id, &d);
 	if (r < 0)
-		return fail(x, r, "cannot read the new dossier");
-	return reply(x, dossier_json(x->db, &d, 1));
+		return control_fail(x, r, "cannot read the new dossier");
+	return control_reply(x, dossier_json(x->db, &d, 1));
 }
 
 static int cmd_attach(struct control_ctx *x, json_t *req, const struct catalog *cat)
@@ -133,25 +112,26 @@ static int cmd_attach(struct control_ctx *x, json_t *req, const struct catalog *
 	struct dossier_row d;
 	json_t *id = json_object_get(req, "id");
 	if (!json_is_integer(id))
-		return fail(x, -EINVAL, "give the dossier's number (id)");
-	int r = dossier_attach(x->db, cat, str_or(req, "actor", "motcuactl"), (int64_t)json_integer_value(id),
-			       str_or(req, "item", ""), str_or(req, "doc", ""), why);
+		return control_fail(x, -EINVAL, "give the dossier's number (id)");
+	int r = dossier_attach(x->db, cat, control_str(req, "actor", "motcuactl"),
+			       (int64_t)json_integer_value(id), control_str(req, "item", ""),
+			       control_str(req, "doc", ""), why);
 	if (r < 0)
-		return fail(x, r, why);
+		return control_fail(x, r, why);
 	r = dossiers_get(x->db, (int64_t)json_integer_value(id), &d);
 	if (r < 0)
-		return fail(x, r, "cannot read the dossier");
+		return control_fail(x, r, "cannot read the dossier");
 	json_t *j = dossier_json(x->db, &d, 1);
 	if (j)
 		json_object_set_new(j, "already_attached", json_boolean(r == 1));
-	return reply(x, j);
+	return control_reply(x, j);
 }
 
 static int cmd_show(struct control_ctx *x, json_t *req)
 {
 	struct dossier_row d;
 	int r = find(x, req, &d);
-	return r < 0 ? r : reply(x, dossier_json(x->db, &d, 1));
+	return r < 0 ? r : control_reply(x, dossier_json(x->db, &d, 1));
 }
 
 struct list_ctx {
@@ -176,18 +156,18 @@ static int add_dossier(void *ctx, const struct dossier_row *d)
 
 static int cmd_list(struct control_ctx *x, json_t *req)
 {
-	struct list_ctx l = { .db = x->db, .arr = json_array(), .flag = str_or(req, "flag", NULL) };
+	struct list_ctx l = { .db = x->db, .arr = json_array(), .flag = control_str(req, "flag", NULL) };
 	json_t *lim = json_object_get(req, "limit");
 	int limit = json_is_integer(lim) ? (int)json_integer_value(lim) : 100;
 	if (limit < 1 || limit > LIST_MAX)
 		limit = LIST_MAX;
-	const char *state = str_or(req, "state", NULL);
+	const char *state = control_str(req, "state", NULL);
 	int r = l.arr ? dossiers_list(x->db, state, limit, add_dossier, &l) : -ENOMEM;
 	if (r < 0) {
 		json_decref(l.arr);
-		return fail(x, r, "cannot list dossiers");
+		return control_fail(x, r, "cannot list dossiers");
 	}
-	return reply(x, json_pack("{s:o}", "dossiers", l.arr));
+	return control_reply(x, json_pack("{s:o}", "dossiers", l.arr));
 }
 
 static int cmd_accept(struct control_ctx *x, json_t *req, const struct catalog *cat)
@@ -199,15 +179,15 @@ static int cmd_accept(struct control_ctx *x, json_t *req, const struct catalog *
 	const struct calendar *cal = dossier_calendar(&cwhy);
 	json_t *id = json_object_get(req, "id");
 	if (!cal)
-		return fail(x, -ENOENT, cwhy);
+		return control_fail(x, -ENOENT, cwhy);
 	if (!json_is_integer(id))
-		return fail(x, -EINVAL, "give the dossier's number (id)");
+		return control_fail(x, -EINVAL, "give the dossier's number (id)");
 	daemon_config_snapshot(&cfg);
-	int r = dossier_accept(x->db, cat, cal, &cfg, str_or(req, "actor", "motcuactl"),
-			       (int64_t)json_integer_value(id), str_or(req, "note", ""), (int64_t)time(NULL),
-			       &d, why);
+	int r = dossier_accept(x->db, cat, cal, &cfg, control_str(req, "actor", "motcuactl"),
+			       (int64_t)json_integer_value(id), control_str(req, "note", ""),
+			       (int64_t)time(NULL), &d, why);
 	if (r < 0)
-		return fail(x, r, why);
+		return control_fail(x, r, why);
 	/* The receipt goes to the box's printer; a print failure is reported, never undoes. */
 	char pwhy[256] = "";
 	int pr = dossier_print_receipt(&cfg, catalog_find(cat, d.procedure), &d, pwhy, sizeof(pwhy));
@@ -217,30 +197,32 @@ static int cmd_accept(struct control_ctx *x, json_t *req, const struct catalog *
 		if (pr < 0)
 			json_object_set_new(j, "receipt_print_error", json_string(pwhy));
 	}
-	return reply(x, j);
+	return control_reply(x, j);
 }
 
 static int cmd_status(struct control_ctx *x, json_t *req)
 {
 	char now[32];
-	const char *code = str_or(req, "code", ""), *status = str_or(req, "status", "");
-	const char *text = str_or(req, "text", "");
+	const char *code = control_str(req, "code", ""), *status = control_str(req, "status", "");
+	const char *text = control_str(req, "text", "");
 	db_now(now);
-	const char *at = str_or(req, "updated_at", now);
+	const char *at = control_str(req, "updated_at", now);
 	if (!dossiers_status_valid(status))
-		return fail(x, -EINVAL,
-			    "status must be received, processing, supplement_requested, approved, refused or "
-			    "returned");
+		return control_fail(
+		    x, -EINVAL,
+		    "status must be received, processing, supplement_requested, approved, refused or "
+		    "returned");
 	if (strlen(text) >= DOSSIER_STATUS_TEXT_MAX || strlen(at) >= 40)
-		return fail(x, -EINVAL, "status text is longer than 255 bytes");
-	int r = dossiers_set_status(x->db, str_or(req, "actor", "motcuactl"), code, status, text, at);
+		return control_fail(x, -EINVAL, "status text is longer than 255 bytes");
+	int r = dossiers_set_status(x->db, control_str(req, "actor", "motcuactl"), code, status, text, at);
 	if (r == -ENOENT)
-		return fail(x, r, "no dossier with that code");
+		return control_fail(x, r, "no dossier with that code");
 	if (r < 0)
-		return fail(x, r, "cannot record the status");
+		return control_fail(x, r, "cannot record the status");
 	struct dossier_row d;
 	r = dossiers_get_by_code(x->db, code, &d);
-	return r < 0 ? fail(x, r, "cannot read the dossier") : reply(x, dossier_json(x->db, &d, 0));
+	return r < 0 ? control_fail(x, r, "cannot read the dossier")
+		     : control_reply(x, dossier_json(x->db, &d, 0));
 }
 
 static int cmd_ask(struct control_ctx *x, json_t *req, const struct catalog *cat)
@@ -251,13 +233,13 @@ static int cmd_ask(struct control_ctx *x, json_t *req, const struct catalog *cat
 	 * keeps every thread on its own SQLite handle. */
 	int r = assistant_open(cat, &as);
 	if (r < 0)
-		return fail(x, r, "cannot build the assistant's index");
-	r = assistant_ask(as, str_or(req, "question", ""), &ans);
+		return control_fail(x, r, "cannot build the assistant's index");
+	r = assistant_ask(as, control_str(req, "question", ""), &ans);
 	json_t *j = r < 0 ? NULL : assistant_answer_json(&ans);
 	assistant_close(as);
 	if (r < 0)
-		return fail(x, r, "the question is longer than 512 bytes");
-	return reply(x, j);
+		return control_fail(x, r, "the question is longer than 512 bytes");
+	return control_reply(x, j);
 }
 
 static void local_day(char out[11])
@@ -271,12 +253,12 @@ static void local_day(char out[11])
 
 static int cmd_feedback_add(struct control_ctx *x, json_t *req)
 {
-	struct feedback_in in = { .kind = str_or(req, "kind", ""),
-				  .subject = str_or(req, "subject", ""),
+	struct feedback_in in = { .kind = control_str(req, "kind", ""),
+				  .subject = control_str(req, "subject", ""),
 				  .service = "",
 				  .procedure = "",
-				  .comment = str_or(req, "comment", ""),
-				  .source = str_or(req, "source", "cli") };
+				  .comment = control_str(req, "comment", ""),
+				  .source = control_str(req, "source", "cli") };
 	json_t *rt = json_object_get(req, "rating"), *ct = json_object_get(req, "counter");
 	char day[11], svc[2] = "";
 	struct dossier_row d;
@@ -284,13 +266,14 @@ static int cmd_feedback_add(struct control_ctx *x, json_t *req)
 	in.rating = json_is_integer(rt) ? (int)json_integer_value(rt) : 0;
 	in.counter = json_is_integer(ct) ? (int)json_integer_value(ct) : 0;
 	if (in.rating < 1 || in.rating > 5)
-		return fail(x, -EINVAL, "rating must be 1 to 5");
+		return control_fail(x, -EINVAL, "rating must be 1 to 5");
 	if (strlen(in.comment) > FEEDBACK_COMMENT_MAX || in.counter < 0 || in.counter > 99 ||
 	    !in.subject[0] || strlen(in.subject) > 64)
-		return fail(x, -EINVAL, "comment at most 1000 bytes, counter 0-99, subject 1-64 bytes");
+		return control_fail(x, -EINVAL,
+				    "comment at most 1000 bytes, counter 0-99, subject 1-64 bytes");
 	if (strcmp(in.kind, "dossier") == 0) {
 		if (dossiers_get_by_code(x->db, in.subject, &d) < 0)
-			return fail(x, -ENOENT, "no dossier with that code");
+			return control_fail(x, -ENOENT, "no dossier with that code");
 		const struct catalog_proc *p = catalog_find(dossier_catalog(NULL), d.procedure);
 		svc[0] = p ? p->service : 0;
 		in.procedure = d.procedure;
@@ -300,40 +283,41 @@ static int cmd_feedback_add(struct control_ctx *x, json_t *req)
 		if (c >= 'A' && c <= 'Z')
 			svc[0] = c;
 	} else {
-		return fail(x, -EINVAL, "kind must be dossier or ticket");
+		return control_fail(x, -EINVAL, "kind must be dossier or ticket");
 	}
 	in.service = svc;
 	local_day(day);
 	in.day = day;
-	int r = feedback_add(x->db, str_or(req, "actor", "motcuactl"), &in, &id);
+	int r = feedback_add(x->db, control_str(req, "actor", "motcuactl"), &in, &id);
 	if (r == -EEXIST)
-		return fail(x, r, "this dossier or ticket has already been rated");
+		return control_fail(x, r, "this dossier or ticket has already been rated");
 	if (r < 0)
-		return fail(x, r, "cannot store the feedback");
-	return reply(x,
-		     json_pack("{s:I, s:s, s:i}", "id", (json_int_t)id, "service", svc, "rating", in.rating));
+		return control_fail(x, r, "cannot store the feedback");
+	return control_reply(
+	    x, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)id, "service", svc, "rating", in.rating));
 }
 
 static int cmd_feedback_summary(struct control_ctx *x, json_t *req)
 {
-	return reply(x, feedback_summary(x->db, str_or(req, "day", ""), fold_text));
+	return control_reply(x, feedback_summary(x->db, control_str(req, "day", ""), fold_text));
 }
 
 static int cmd_feedback_report(struct control_ctx *x, json_t *req)
 {
-	const char *day = str_or(req, "day", "");
+	const char *day = control_str(req, "day", "");
 	int32_t dn;
 	int64_t id = 0;
 	struct config cfg;
 	if (calendar_parse_day(day, &dn) < 0)
-		return fail(x, -EINVAL, "day must be YYYY-MM-DD");
+		return control_fail(x, -EINVAL, "day must be YYYY-MM-DD");
 	daemon_config_snapshot(&cfg);
 	json_t *sum = feedback_summary(x->db, day, fold_text);
-	int r = feedback_report(x->db, str_or(req, "actor", "motcuactl"), day, cfg.agency_code, sum, &id);
+	int r =
+	    feedback_report(x->db, control_str(req, "actor", "motcuactl"), day, cfg.agency_code, sum, &id);
 	json_decref(sum);
 	if (r < 0)
-		return fail(x, r, "cannot queue the feedback statistics");
-	return reply(
+		return control_fail(x, r, "cannot queue the feedback statistics");
+	return control_reply(
 	    x, json_pack("{s:s, s:I, s:b}", "day", day, "outbox_id", (json_int_t)id, "already", r == 1));
 }
 
@@ -355,7 +339,7 @@ int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 	if (strcmp(cmd, "feedback.report") == 0)
 		return cmd_feedback_report(x, req);
 	if (!cat)
-		return fail(x, -ENOENT, why);
+		return control_fail(x, -ENOENT, why);
 	if (strcmp(cmd, "dossier.open") == 0)
 		return cmd_open(x, req, cat);
 	if (strcmp(cmd, "dossier.attach") == 0)
@@ -364,5 +348,5 @@ int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 		return cmd_accept(x, req, cat);
 	if (strcmp(cmd, "ask") == 0)
 		return cmd_ask(x, req, cat);
-	return fail(x, -EINVAL, "unknown dossier command");
+	return control_fail(x, -EINVAL, "unknown dossier command");
 }
