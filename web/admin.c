@@ -385,13 +385,6 @@ static int token_row(void *ctx, const struct api_token *t)
 	return 0;
 }
 
-static void th(struct buf *b, struct req *r, enum str s)
-{
-	buf_puts(b, "<th scope=\"col\">");
-	buf_esc(b, T(r->lang, s));
-	buf_puts(b, "</th>");
-}
-
 static enum MHD_Result users_page(struct req *r, unsigned status, enum str error, const char *new_token)
 {
 	struct db *db = web_db(r);
@@ -420,10 +413,10 @@ static enum MHD_Result users_page(struct req *r, unsigned status, enum str error
 	buf_puts(&b, "<h2>");
 	buf_esc(&b, T(r->lang, S_USERS_LIST));
 	buf_puts(&b, "</h2><table id=\"users\"><thead><tr>");
-	th(&b, r, S_USERNAME);
-	th(&b, r, S_USER_ROLE);
-	th(&b, r, S_USER_STATE);
-	th(&b, r, S_ACTIONS);
+	web_th(&b, r, S_USERNAME);
+	web_th(&b, r, S_USER_ROLE);
+	web_th(&b, r, S_USER_STATE);
+	web_th(&b, r, S_ACTIONS);
 	buf_puts(&b, "</tr></thead><tbody>");
 	users_list(db, user_row, &x);
 	buf_puts(&b, "</tbody></table><h2>");
@@ -454,10 +447,10 @@ static enum MHD_Result users_page(struct req *r, unsigned status, enum str error
 	buf_puts(&b, "</button></p></form><h2>");
 	buf_esc(&b, T(r->lang, S_TOKENS));
 	buf_puts(&b, "</h2><table id=\"tokens\"><thead><tr><th scope=\"col\">#</th>");
-	th(&b, r, S_TOKEN_NAME);
-	th(&b, r, S_TOKEN_CREATED_BY);
-	th(&b, r, S_CREATED);
-	th(&b, r, S_ACTIONS);
+	web_th(&b, r, S_TOKEN_NAME);
+	web_th(&b, r, S_TOKEN_CREATED_BY);
+	web_th(&b, r, S_CREATED);
+	web_th(&b, r, S_ACTIONS);
 	buf_puts(&b, "</tr></thead><tbody>");
 	tokens_list(db, token_row, &x);
 	buf_puts(&b, "</tbody></table><form method=\"post\" action=\"/users\">");

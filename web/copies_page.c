@@ -17,20 +17,6 @@
 #define HTML "text/html; charset=utf-8"
 #define COPIES_SHOWN 50
 
-static void th(struct buf *b, struct req *r, enum str s)
-{
-	buf_puts(b, "<th scope=\"col\">");
-	buf_esc(b, T(r->lang, s));
-	buf_puts(b, "</th>");
-}
-
-static void td(struct buf *b, const char *text)
-{
-	buf_puts(b, "<td>");
-	buf_esc(b, text);
-	buf_puts(b, "</td>");
-}
-
 struct copylist {
 	struct req *r;
 	struct buf *b;
@@ -44,11 +30,11 @@ static int copy_row(void *ctx, const struct copy_row *c)
 	x->rows++;
 	buf_printf(b, "<tr><td class=\"num\">%lld</td><td>%02lld/%lld</td>", (long long)c->number,
 		   (long long)c->book, (long long)c->year);
-	td(b, c->state);
-	td(b, c->official);
+	web_td(b, c->state);
+	web_td(b, c->official);
 	buf_printf(b, "<td><a href=\"/documents/%s\"><code>%.12s</code></a></td>", c->original_id,
 		   c->original_id);
-	td(b, c->issued_at[0] ? c->issued_at : c->created_at);
+	web_td(b, c->issued_at[0] ? c->issued_at : c->created_at);
 	buf_puts(b, "<td>");
 	if (c->doc_id[0]) {
 		buf_printf(b, "<a href=\"/documents/%s/raw?download=1\" download>", c->doc_id);
@@ -102,13 +88,13 @@ enum MHD_Result page_copies(struct req *r)
 	buf_puts(&b, "<section aria-labelledby=\"cp-book\"><h2 id=\"cp-book\">");
 	buf_esc(&b, T(r->lang, S_CP_BOOK));
 	buf_puts(&b, "</h2><table id=\"copies\"><thead><tr>");
-	th(&b, r, S_CP_NUMBER);
-	th(&b, r, S_CP_BOOK_YEAR);
-	th(&b, r, S_DEV_STATE);
-	th(&b, r, S_CP_OFFICIAL);
-	th(&b, r, S_CP_ORIGINAL);
-	th(&b, r, S_CREATED);
-	th(&b, r, S_CP_PDF);
+	web_th(&b, r, S_CP_NUMBER);
+	web_th(&b, r, S_CP_BOOK_YEAR);
+	web_th(&b, r, S_DEV_STATE);
+	web_th(&b, r, S_CP_OFFICIAL);
+	web_th(&b, r, S_CP_ORIGINAL);
+	web_th(&b, r, S_CREATED);
+	web_th(&b, r, S_CP_PDF);
 	buf_puts(&b, "</tr></thead><tbody>");
 	if (copies_list(db, COPIES_SHOWN, copy_row, &x) < 0) {
 		buf_free(&b);

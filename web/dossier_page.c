@@ -53,13 +53,6 @@ static enum str status_str(const char *s)
 	return S_DS_ST_WAITING;
 }
 
-static void th(struct buf *b, struct req *r, enum str s)
-{
-	buf_puts(b, "<th scope=\"col\">");
-	buf_esc(b, T(r->lang, s));
-	buf_puts(b, "</th>");
-}
-
 static void dl_row(struct buf *b, struct req *r, enum str label, const char *id, const char *value)
 {
 	buf_puts(b, "<dt>");
@@ -164,11 +157,11 @@ enum MHD_Result page_dossiers(struct req *r)
 	buf_puts(&b, "<h2 id=\"ds-list\">");
 	buf_esc(&b, T(r->lang, S_NAV_DOSSIERS));
 	buf_puts(&b, "</h2><table id=\"dossiers\"><thead><tr>");
-	th(&b, r, S_DS_CODE);
-	th(&b, r, S_DS_PROCEDURE);
-	th(&b, r, S_DS_APPLICANT);
-	th(&b, r, S_DS_STATUS);
-	th(&b, r, S_DS_DUE);
+	web_th(&b, r, S_DS_CODE);
+	web_th(&b, r, S_DS_PROCEDURE);
+	web_th(&b, r, S_DS_APPLICANT);
+	web_th(&b, r, S_DS_STATUS);
+	web_th(&b, r, S_DS_DUE);
 	buf_puts(&b, "</tr></thead><tbody>");
 	struct rows x = { .r = r, .b = &b };
 	if (dossiers_list(db, NULL, LIST_SHOWN, list_row, &x) < 0) {
@@ -207,8 +200,8 @@ static void items_table(struct req *r, struct buf *b, struct db *db, const struc
 	const char *missing[DOSSIER_MAX_ITEMS];
 	int nm = dossier_missing(db, p, d, missing, DOSSIER_MAX_ITEMS);
 	buf_puts(b, "<table id=\"items\"><thead><tr>");
-	th(b, r, S_DS_ITEM);
-	th(b, r, S_DS_ATTACHED);
+	web_th(b, r, S_DS_ITEM);
+	web_th(b, r, S_DS_ATTACHED);
 	buf_puts(b, "</tr></thead><tbody>");
 	for (int i = 0; i < p->ndocs; i++) {
 		const struct catalog_doc *cd = &p->docs[i];

@@ -91,6 +91,13 @@ enum MHD_Result web_redirect(struct req *r, const char *location);
 enum MHD_Result web_error(struct req *r, unsigned status, enum str msg);
 void web_page_begin(struct req *r, struct buf *b, enum str title, const char *nav);
 void web_page_end(struct req *r, struct buf *b);
+/* Table cells: a column heading from the catalogue, a data cell with escaped text. */
+void web_th(struct buf *b, struct req *r, enum str s);
+void web_td(struct buf *b, const char *text);
+/* "Newest" and "Older" links for a list at path searched by q, paged by sequence: newest when
+ * the page started below the top (paged), older when more rows follow (before=last). */
+void web_pager(struct req *r, struct buf *b, const char *path, const char *q, int paged, int more,
+	       long long last);
 /* A notice box: kind is "ok" or "err". */
 void web_notice(struct buf *b, const char *kind, const char *html_text);
 void web_csrf_input(struct req *r, struct buf *b);

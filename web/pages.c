@@ -57,20 +57,6 @@ static int64_t arg_int(struct req *r, const char *name)
 	return (*end || n < 0) ? 0 : n;
 }
 
-static void th(struct buf *b, struct req *r, enum str s)
-{
-	buf_puts(b, "<th scope=\"col\">");
-	buf_esc(b, T(r->lang, s));
-	buf_puts(b, "</th>");
-}
-
-static void td(struct buf *b, const char *text)
-{
-	buf_puts(b, "<td>");
-	buf_esc(b, text);
-	buf_puts(b, "</td>");
-}
-
 static void tile(struct buf *b, struct req *r, enum str label, const char *cls)
 {
 	buf_printf(b, "<div class=\"tile%s%s\"><h2>", cls[0] ? " " : "", cls);
@@ -241,21 +227,21 @@ static int device_row(void *ctx, const struct device *d)
 		return 0;
 	x->rows++;
 	buf_printf(b, "<tr id=\"dev-%s\">", d->id);
-	td(b, d->id);
-	td(b, d->kind);
-	td(b, d->model);
-	td(b, d->serial);
-	td(b, d->state);
-	td(b, d->presence);
+	web_td(b, d->id);
+	web_td(b, d->kind);
+	web_td(b, d->model);
+	web_td(b, d->serial);
+	web_td(b, d->state);
+	web_td(b, d->presence);
 	if (d->last_seen) {
 		char when[32];
 		time_t t = (time_t)d->last_seen;
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-		td(b, when);
+		web_td(b, when);
 	} else {
-		td(b, T(x->r->lang, S_DEV_NEVER));
+		web_td(b, T(x->r->lang, S_DEV_NEVER));
 	}
 	buf_puts(b, "<td>");
 	if (admin && x->section == 0) {
@@ -283,14 +269,14 @@ enum MHD_Result page_devices(struct req *r)
 		buf_printf(&b, "<section aria-labelledby=\"devs%d\"><h2 id=\"devs%d\">", s, s);
 		buf_esc(&b, T(r->lang, titles[s]));
 		buf_puts(&b, "</h2><table><thead><tr>");
-		th(&b, r, S_DEV_ID);
-		th(&b, r, S_DEV_KIND);
-		th(&b, r, S_DEV_MODEL);
-		th(&b, r, S_DEV_SERIAL);
-		th(&b, r, S_DEV_STATE);
-		th(&b, r, S_DEV_PRESENCE);
-		th(&b, r, S_DEV_LAST_SEEN);
-		th(&b, r, S_ACTIONS);
+		web_th(&b, r, S_DEV_ID);
+		web_th(&b, r, S_DEV_KIND);
+		web_th(&b, r, S_DEV_MODEL);
+		web_th(&b, r, S_DEV_SERIAL);
+		web_th(&b, r, S_DEV_STATE);
+		web_th(&b, r, S_DEV_PRESENCE);
+		web_th(&b, r, S_DEV_LAST_SEEN);
+		web_th(&b, r, S_ACTIONS);
 		buf_puts(&b, "</tr></thead><tbody>");
 		if (devices_list(db, device_row, &x) < 0) {
 			buf_free(&b);
@@ -356,13 +342,13 @@ static int doc_row(void *ctx, const struct doc_meta *m)
 		return 0; /* the extra row only tells that an older page exists */
 	x->last_seq = m->seq;
 	buf_puts(b, "<tr>");
-	td(b, m->received_at);
+	web_td(b, m->received_at);
 	buf_printf(b, "<td><a href=\"/documents/%s\">", m->id);
 	buf_esc(b, m->name[0] ? m->name : m->id);
 	buf_puts(b, "</a></td>");
-	td(b, m->kind);
-	td(b, m->source);
-	td(b, m->content_type);
+	web_td(b, m->kind);
+	web_td(b, m->source);
+	web_td(b, m->content_type);
 	buf_puts(b, "<td class=\"num\">");
 	buf_bytes(b, m->size);
 	buf_printf(b, "</td><td><code>%.12s</code></td></tr>", m->id);
@@ -421,13 +407,13 @@ enum MHD_Result pages_documents(struct req *r, unsigned status, const char *noti
 	buf_puts(&b, "\"> <button type=\"submit\">");
 	buf_esc(&b, T(r->lang, S_SEARCH));
 	buf_puts(&b, "</button></form><table id=\"docs\"><thead><tr>");
-	th(&b, r, S_DOC_RECEIVED);
-	th(&b, r, S_DOC_NAME);
-	th(&b, r, S_DOC_KIND);
-	th(&b, r, S_DOC_SOURCE);
-	th(&b, r, S_DOC_TYPE);
-	th(&b, r, S_DOC_SIZE);
-	th(&b, r, S_DOC_ID);
+	web_th(&b, r, S_DOC_RECEIVED);
+	web_th(&b, r, S_DOC_NAME);
+	web_th(&b, r, S_DOC_KIND);
+	web_th(&b, r, S_DOC_SOURCE);
+	web_th(&b, r, S_DOC_TYPE);
+	web_th(&b, r, S_DOC_SIZE);
+	web_th(&b, r, S_DOC_ID);
 	buf_puts(&b, "</tr></thead><tbody>");
 	struct doclist x = { .r = r, .b = &b };
 	if (views_docs_search(db, q, before, PAGE_ROWS + 1, doc_row, &x) < 0) {
@@ -439,22 +425,9 @@ enum MHD_Result pages_documents(struct req *r, unsigned status, const char *noti
 		buf_esc(&b, T(r->lang, S_DOC_NONE));
 		buf_puts(&b, "</td></tr>");
 	}
-	buf_puts(&b, "</tbody></table><p class=\"pager\">");
-	if (before) {
-		buf_puts(&b, "<a href=\"/documents?q=");
-		buf_url(&b, q);
-		buf_puts(&b, "\">");
-		buf_esc(&b, T(r->lang, S_NEWEST));
-		buf_puts(&b, "</a> ");
-	}
-	if (x.rows > PAGE_ROWS) {
-		buf_puts(&b, "<a rel=\"next\" href=\"/documents?q=");
-		buf_url(&b, q);
-		buf_printf(&b, "&amp;before=%lld\">", (long long)x.last_seq);
-		buf_esc(&b, T(r->lang, S_OLDER));
-		buf_puts(&b, "</a>");
-	}
-	buf_puts(&b, "</p></section>");
+	buf_puts(&b, "</tbody></table>");
+	web_pager(r, &b, "/documents", q, before != 0, x.rows > PAGE_ROWS, (long long)x.last_seq);
+	buf_puts(&b, "</section>");
 	web_page_end(r, &b);
 	return web_send(r, status, HTML, &b);
 }
@@ -570,13 +543,13 @@ static int outbox_row(void *ctx, const struct outbox_item *it)
 	x->rows++;
 	buf_printf(b, "<tr id=\"ob-%lld\">", (long long)it->id);
 	snprintf(n, sizeof(n), "%lld", (long long)it->id);
-	td(b, n);
-	td(b, it->kind);
-	td(b, it->ref);
-	td(b, it->reason);
+	web_td(b, n);
+	web_td(b, it->kind);
+	web_td(b, it->ref);
+	web_td(b, it->reason);
 	snprintf(n, sizeof(n), "%lld", (long long)it->attempts);
-	td(b, n);
-	td(b, it->updated_at);
+	web_td(b, n);
+	web_td(b, it->updated_at);
 	buf_puts(b, "<td>");
 	outbox_button(x, it, "retry", S_OB_RETRY);
 	if (!x->aside)
@@ -605,13 +578,13 @@ enum MHD_Result page_outbox(struct req *r)
 		buf_printf(&b, "<section aria-labelledby=\"ob%d\"><h2 id=\"ob%d\">", aside, aside);
 		buf_esc(&b, T(r->lang, aside ? S_OB_ASIDE : S_OB_REJECTED));
 		buf_printf(&b, "</h2><table id=\"%s\"><thead><tr>", aside ? "aside" : "rejected");
-		th(&b, r, S_OB_ITEM);
-		th(&b, r, S_DOC_KIND);
-		th(&b, r, S_OB_REF);
-		th(&b, r, S_OB_REASON);
-		th(&b, r, S_OB_ATTEMPTS);
-		th(&b, r, S_OB_UPDATED);
-		th(&b, r, S_ACTIONS);
+		web_th(&b, r, S_OB_ITEM);
+		web_th(&b, r, S_DOC_KIND);
+		web_th(&b, r, S_OB_REF);
+		web_th(&b, r, S_OB_REASON);
+		web_th(&b, r, S_OB_ATTEMPTS);
+		web_th(&b, r, S_OB_UPDATED);
+		web_th(&b, r, S_ACTIONS);
 		buf_puts(&b, "</tr></thead><tbody>");
 		if (views_rejected(db, aside, 200, outbox_row, &x) < 0) {
 			buf_free(&b);
@@ -673,11 +646,11 @@ static int audit_row(void *ctx, const struct audit_row *a)
 	x->last = a->seq;
 	snprintf(n, sizeof(n), "%lld", (long long)a->seq);
 	buf_puts(b, "<tr>");
-	td(b, n);
-	td(b, a->at);
-	td(b, a->actor);
-	td(b, a->action);
-	td(b, a->subject);
+	web_td(b, n);
+	web_td(b, a->at);
+	web_td(b, a->actor);
+	web_td(b, a->action);
+	web_td(b, a->subject);
 	buf_puts(b, "<td><code>");
 	buf_esc(b, a->detail);
 	buf_puts(b, "</code></td></tr>");
@@ -730,34 +703,20 @@ enum MHD_Result page_audit(struct req *r)
 	buf_puts(&b, "\"> <button type=\"submit\">");
 	buf_esc(&b, T(r->lang, S_FILTER));
 	buf_puts(&b, "</button></form><table id=\"audit\"><thead><tr>");
-	th(&b, r, S_AUDIT_SEQ);
-	th(&b, r, S_AUDIT_AT);
-	th(&b, r, S_AUDIT_ACTOR);
-	th(&b, r, S_AUDIT_ACTION);
-	th(&b, r, S_AUDIT_SUBJECT);
-	th(&b, r, S_AUDIT_DETAIL);
+	web_th(&b, r, S_AUDIT_SEQ);
+	web_th(&b, r, S_AUDIT_AT);
+	web_th(&b, r, S_AUDIT_ACTOR);
+	web_th(&b, r, S_AUDIT_ACTION);
+	web_th(&b, r, S_AUDIT_SUBJECT);
+	web_th(&b, r, S_AUDIT_DETAIL);
 	buf_puts(&b, "</tr></thead><tbody>");
 	struct auditlist x = { .b = &b };
 	if (views_audit_search(db, q, before, PAGE_ROWS + 1, audit_row, &x) < 0) {
 		buf_free(&b);
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
 	}
-	buf_puts(&b, "</tbody></table><p class=\"pager\">");
-	if (before) {
-		buf_puts(&b, "<a href=\"/audit?q=");
-		buf_url(&b, q);
-		buf_puts(&b, "\">");
-		buf_esc(&b, T(r->lang, S_NEWEST));
-		buf_puts(&b, "</a> ");
-	}
-	if (x.rows > PAGE_ROWS) {
-		buf_puts(&b, "<a rel=\"next\" href=\"/audit?q=");
-		buf_url(&b, q);
-		buf_printf(&b, "&amp;before=%lld\">", (long long)x.last);
-		buf_esc(&b, T(r->lang, S_OLDER));
-		buf_puts(&b, "</a>");
-	}
-	buf_puts(&b, "</p>");
+	buf_puts(&b, "</tbody></table>");
+	web_pager(r, &b, "/audit", q, before != 0, x.rows > PAGE_ROWS, (long long)x.last);
 	web_page_end(r, &b);
 	return web_send(r, MHD_HTTP_OK, HTML, &b);
 }

@@ -18,13 +18,6 @@
 #define HTML "text/html; charset=utf-8"
 #define SCANS_SHOWN 10
 
-static void th(struct buf *b, struct req *r, enum str s)
-{
-	buf_puts(b, "<th scope=\"col\">");
-	buf_esc(b, T(r->lang, s));
-	buf_puts(b, "</th>");
-}
-
 /* Seconds as people read a waiting time: "—" when nothing was measured. */
 static void secs(struct buf *b, struct req *r, int64_t n, int64_t sum_ms)
 {
@@ -91,15 +84,15 @@ static int figures(struct req *r, struct buf *b, struct db *db, const struct que
 		buf_printf(b, "<h2 id=\"q-fig-%s\">", c ? "counters" : "services");
 		buf_esc(b, T(r->lang, c ? S_Q_BY_COUNTER : S_Q_BY_SERVICE));
 		buf_puts(b, "</h2><table><thead><tr>");
-		th(b, r, c ? S_Q_COUNTER : S_Q_SERVICE);
-		th(b, r, S_Q_WAITING);
-		th(b, r, S_Q_GIVEN);
-		th(b, r, S_Q_DONE_N);
-		th(b, r, S_Q_SKIPPED_N);
-		th(b, r, S_Q_AVG_WAIT);
-		th(b, r, S_Q_MAX_WAIT);
-		th(b, r, S_Q_AVG_SERVICE);
-		th(b, r, S_Q_LAST);
+		web_th(b, r, c ? S_Q_COUNTER : S_Q_SERVICE);
+		web_th(b, r, S_Q_WAITING);
+		web_th(b, r, S_Q_GIVEN);
+		web_th(b, r, S_Q_DONE_N);
+		web_th(b, r, S_Q_SKIPPED_N);
+		web_th(b, r, S_Q_AVG_WAIT);
+		web_th(b, r, S_Q_MAX_WAIT);
+		web_th(b, r, S_Q_AVG_SERVICE);
+		web_th(b, r, S_Q_LAST);
 		buf_puts(b, "</tr></thead><tbody>");
 		int rc = qstore_figures(db, day, fig_row, &x);
 		if (rc < 0)

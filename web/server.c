@@ -282,6 +282,41 @@ void web_page_begin(struct req *r, struct buf *b, enum str title, const char *ac
 	buf_puts(b, "</h1>");
 }
 
+void web_th(struct buf *b, struct req *r, enum str s)
+{
+	buf_puts(b, "<th scope=\"col\">");
+	buf_esc(b, T(r->lang, s));
+	buf_puts(b, "</th>");
+}
+
+void web_td(struct buf *b, const char *text)
+{
+	buf_puts(b, "<td>");
+	buf_esc(b, text);
+	buf_puts(b, "</td>");
+}
+
+void web_pager(struct req *r, struct buf *b, const char *path, const char *q, int paged, int more,
+	       long long last)
+{
+	buf_puts(b, "<p class=\"pager\">");
+	if (paged) {
+		buf_printf(b, "<a href=\"%s?q=", path);
+		buf_url(b, q);
+		buf_puts(b, "\">");
+		buf_esc(b, T(r->lang, S_NEWEST));
+		buf_puts(b, "</a> ");
+	}
+	if (more) {
+		buf_printf(b, "<a rel=\"next\" href=\"%s?q=", path);
+		buf_url(b, q);
+		buf_printf(b, "&amp;before=%lld\">", last);
+		buf_esc(b, T(r->lang, S_OLDER));
+		buf_puts(b, "</a>");
+	}
+	buf_puts(b, "</p>");
+}
+
 void web_page_end(struct req *r, struct buf *b)
 {
 	buf_printf(b, "</main><footer>motcua %s</footer></body></html>\n", MOTCUA_VERSION);

@@ -177,6 +177,20 @@ tid=$(sql "SELECT id FROM api_tokens")
 [ "$(code -H "Authorization: Bearer $tok" "$U/api/v1/status")" = 401 ] || fail "a revoked token still works"
 ok "token works for /api/v1 and /metrics, wrong and revoked tokens 401"
 
+step "document list pages by sequence: older and newest links"
+for i in $(seq 1 55); do
+	printf '%%PDF-1.4 page test %d\n' "$i" >"$T/p$i.pdf"
+	ctl doc put "$T/p$i.pdf" >/dev/null || fail "doc put $i"
+done
+curl -s -b "$J" "$U/documents" >"$T/page1.html"
+next=$(grep -o 'rel="next" href="/documents?q=&amp;before=[0-9]*"' "$T/page1.html" | grep -o 'before=[0-9]*')
+[ -n "$next" ] || fail "the first page of 56+ documents has no link to older ones"
+grep -q 'href="/documents?q="' "$T/page1.html" && fail "the first page links to the newest page"
+curl -s -b "$J" "$U/documents?$next" >"$T/page2.html"
+grep -q 'href="/documents?q="' "$T/page2.html" || fail "an older page has no link back to the newest"
+grep -q 'rel="next"' "$T/page2.html" && fail "the last page links to older ones"
+ok "56 documents: page 1 links to older ($next), page 2 back to the newest and no further"
+
 step "the audit chain holds every login, failure and change, and verifies"
 for a in user.add user.passwd login login.failed logout token.add token.revoke document.intake; do
 	[ "$(sql "SELECT COUNT(*) FROM audit WHERE action = '$a'")" -ge 1 ] || fail "no '$a' row in the audit chain"
