@@ -1,7 +1,8 @@
 #!/bin/bash
 # Nothing acknowledged is lost when motcuad is killed: while clients stream `doc put` intakes
 # (unique content, 16 B to 1 MB), motcuad is killed with SIGKILL at random moments, including
-# during start-up, at least $KILLS times and restarted.  Afterwards every intake that returned
+# during start-up, $KILLS times (or as many as $MAX_SECONDS allow on a loaded machine, at least
+# $MIN_KILLS) and restarted.  Afterwards every intake that returned
 # success is present once, byte-identical through `doc get` (decrypted and authenticated), with
 # one outbox item; the database passes integrity_check; the audit chain verifies; no temp file
 # is left; and a rebuild from the manifests alone still brings back every acknowledged document.
@@ -12,7 +13,8 @@ set -eu
 
 KILLS=${KILLS:-200}
 CLIENTS=${CLIENTS:-2}
-MAX_SECONDS=${MAX_SECONDS:-150}   # the kill loop stops early (and fails) past this
+MAX_SECONDS=${MAX_SECONDS:-150}   # the kill loop stops early past this (a loaded machine is slow)
+MIN_KILLS=${MIN_KILLS:-30}        # ... but fails if it got fewer kills than this in that time
 
 write_config "store.low_water_mb = 0" "daemon.control_workers = 4"
 
@@ -74,7 +76,11 @@ step "killing motcuad $KILLS times while $CLIENTS clients put documents"
 start=$SECONDS
 kills=0 early=0
 while [ $kills -lt "$KILLS" ]; do
-	[ $((SECONDS - start)) -lt "$MAX_SECONDS" ] || fail "only $kills kills in ${MAX_SECONDS}s"
+	if [ $((SECONDS - start)) -ge "$MAX_SECONDS" ]; then
+		[ $kills -ge "$MIN_KILLS" ] || fail "only $kills kills in ${MAX_SECONDS}s (at least $MIN_KILLS needed)"
+		echo "time is up after $kills of $KILLS kills: checking what they left"
+		break
+	fi
 	if [ -z "$DPID" ]; then
 		daemon_spawn
 		if [ $((RANDOM % 10)) -eq 0 ]; then
