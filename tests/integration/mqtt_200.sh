@@ -2,6 +2,8 @@
 # 200 simulated devices register with the claim account, staff approve them one by one with
 # motcuactl, each goes online under its own account, sends a document and heartbeats; all
 # end up active and online in `motcuactl devices list`, with their 200 documents stored.
+# Deadlines are generous (a loaded machine took 59 s only to approve 200): the test proves the
+# outcome, the benchmark measures the time.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mqtt_lib.sh"
@@ -15,10 +17,10 @@ wait_gateway
 step "$COUNT devices say hello"
 start=$SECONDS
 "${DEV[@]}" --dir "$T/sim" sim --count "$COUNT" --serial LOAD \
-	--docs 1 --size 8192 --heartbeat 2 --duration 100 --wait 120 >"$T/sim.out" 2>&1 &
+	--docs 1 --size 8192 --heartbeat 2 --duration 100 --wait 900 >"$T/sim.out" 2>&1 &
 spid=$!
 track_pid $spid
-wait_for 60 npending "$COUNT" || fail "only $(pending_ids | wc -l) of $COUNT pending"
+wait_for 240 npending "$COUNT" || fail "only $(pending_ids | wc -l) of $COUNT pending"
 ok "$COUNT pending after $((SECONDS - start))s"
 
 step "staff approve each of them"
@@ -26,7 +28,7 @@ for id in $(pending_ids); do ctl devices approve "$id" >/dev/null; done
 ok "approved after $((SECONDS - start))s"
 
 online() { [ "$(ctl devices list | grep -c ' active  *online ')" -eq "$COUNT" ]; }
-wait_for 60 online || { ctl devices list | grep -v ' active  *online ' | head; fail "not all $COUNT online"; }
+wait_for 240 online || { ctl devices list | grep -v ' active  *online ' | head; fail "not all $COUNT online"; }
 ok "all $COUNT active and online after $((SECONDS - start))s"
 sleep 3 # a few heartbeats more
 kill -TERM $spid
