@@ -2,9 +2,11 @@
 #include "gateway/accounts.h"
 
 #include <argon2.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -160,8 +162,10 @@ static void sleep_ms(int64_t ms)
 }
 
 /* A hash of a random password, made once, so that an unknown name costs as much as a
- * known one. */
+ * known one; and a random key for the failure counts of names that are no account (what
+ * was typed may be a password in the wrong field: only its keyed hash is stored). */
 static char dummy_hash[USER_HASH_MAX];
+static unsigned char unknown_key[32];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
 static void make_dummy(void)
@@ -169,23 +173,64 @@ static void make_dummy(void)
 	char pw[33];
 	if (random_hex(pw, 16) < 0 || accounts_hash(pw, dummy_hash) < 0)
 		dummy_hash[0] = '\0';
+	if (RAND_bytes(unknown_key, sizeof(unknown_key)) != 1)
+		memset(unknown_key, 0, sizeof(unknown_key)); /* still no name in clear */
+	OPENSSL_cleanse(pw, sizeof(pw));
+}
+
+void accounts_prepare(void)
+{
+	pthread_once(&dummy_once, make_dummy);
+}
+
+/* The source a failure count belongs to: the IPv4 address, or an IPv6 address's /64 (one
+ * machine holds a whole /64 and picks new addresses in it at will). */
+static void source_key(const char *remote, char out[INET6_ADDRSTRLEN])
+{
+	struct in6_addr a;
+	snprintf(out, INET6_ADDRSTRLEN, "%s", remote);
+	if (!strchr(remote, ':') || strchr(remote, '.') || inet_pton(AF_INET6, remote, &a) != 1)
+		return;
+	memset(a.s6_addr + 8, 0, 8);
+	inet_ntop(AF_INET6, &a, out, INET6_ADDRSTRLEN);
+	size_t n = strlen(out);
+	if (n + 3 < INET6_ADDRSTRLEN)
+		memcpy(out + n, "/64", 4);
 }
 
 int accounts_login(struct db *db, const struct accounts_policy *p, const char *name, const char *pw,
 		   const char *remote, struct user *ret_user, int64_t *ret_wait_s)
 {
 	struct user u;
-	char detail[160];
-	int64_t now = (int64_t)time(NULL);
+	char detail[200], key[80], source[INET6_ADDRSTRLEN];
+	int64_t now = (int64_t)time(NULL), failures = 0, until = 0;
 	int known, ok = 0, r;
 
-	pthread_once(&dummy_once, make_dummy);
+	accounts_prepare();
 	known = users_name_valid(name) && users_get(db, name, &u) == 0;
-	if (known && u.locked_until > now) {
+	if (known) {
+		snprintf(key, sizeof(key), "%s", name);
+	} else {
+		unsigned char mac[32];
+		unsigned maclen = 0;
+		HMAC(EVP_sha256(), unknown_key, sizeof(unknown_key), (const unsigned char *)name,
+		     strlen(name), mac, &maclen);
+		key[0] = '?';
+		hex(mac, 16, key + 1);
+	}
+	source_key(remote, source);
+	/* Known and unknown names take the same path (count, argon2, record) and get the same
+	 * answers, locks included: neither the answer nor its timing tells whether a name
+	 * exists. */
+	r = users_login_reserve(db, key, source, now, p->max_failures, p->lockout_s, &failures, &until);
+	if (r < 0)
+		return r;
+	if (until > now) {
 		snprintf(detail, sizeof(detail), "{\"remote\":\"%.60s\",\"why\":\"locked\"}", remote);
-		users_login_record(db, name, 0, u.failures, u.locked_until, detail);
+		users_login_record(db, key, source, USERS_LOGIN_LOCKED, now, p->max_failures, p->lockout_s,
+				   known ? name : "(unknown)", detail);
 		sleep_ms(p->delay_ms);
-		*ret_wait_s = u.locked_until - now;
+		*ret_wait_s = until - now;
 		return -ENOLCK;
 	}
 	/* Always run argon2, so the answer's timing does not tell whether the name exists. */
@@ -194,29 +239,30 @@ int accounts_login(struct db *db, const struct accounts_policy *p, const char *n
 		log_error("accounts: %s has a password hash that is not argon2id; reset it", name);
 	if (ok && u.disabled) {
 		snprintf(detail, sizeof(detail), "{\"remote\":\"%.60s\",\"why\":\"disabled\"}", remote);
-		users_login_record(db, name, 0, u.failures, u.locked_until, detail);
+		users_login_record(db, key, source, USERS_LOGIN_DISABLED, now, p->max_failures, p->lockout_s,
+				   name, detail);
 		sleep_ms(p->delay_ms);
 		return -EPERM;
 	}
 	if (ok) {
 		snprintf(detail, sizeof(detail), "{\"remote\":\"%.60s\"}", remote);
-		r = users_login_record(db, name, 1, 0, 0, detail);
+		r = users_login_record(db, key, source, USERS_LOGIN_OK, now, p->max_failures, p->lockout_s,
+				       name, detail);
 		if (r < 0)
 			return r;
 		*ret_user = u;
 		return 0;
 	}
-	int64_t failures = known ? u.failures + 1 : 0, until = 0;
-	if (known && failures >= p->max_failures)
-		until = now + p->lockout_s;
+	int locks = failures >= p->max_failures;
 	snprintf(detail, sizeof(detail), "{\"remote\":\"%.60s\",\"why\":\"%s\",\"failures\":%lld%s}", remote,
-		 known ? "password" : "unknown user", (long long)failures, until ? ",\"locked\":true" : "");
+		 known ? "password" : "unknown user", (long long)failures, locks ? ",\"locked\":true" : "");
 	/* An unknown name is audited under a fixed subject: a mistyped password in the name
 	 * field must not land in the chain. */
-	users_login_record(db, known ? name : "(unknown)", 0, failures, until, detail);
-	if (until)
-		log_warn("accounts: %s locked for %llds after %lld failed logins", name,
-			 (long long)p->lockout_s, (long long)failures);
+	users_login_record(db, key, source, USERS_LOGIN_WRONG, now, p->max_failures, p->lockout_s,
+			   known ? name : "(unknown)", detail);
+	if (locks)
+		log_warn("accounts: %s locked for %s for %llds after %lld failed logins",
+			 known ? name : "an unknown name", remote, (long long)p->lockout_s, (long long)failures);
 	sleep_ms(p->delay_ms);
 	return -EACCES;
 }

@@ -17,8 +17,8 @@ struct db;
 #define ACCOUNTS_TOKEN_LEN 69 /* "mct_" + 64 hex digits and NUL */
 
 struct accounts_policy {
-	int64_t max_failures; /* consecutive failures before the account locks */
-	int64_t lockout_s; /* how long it stays locked */
+	int64_t max_failures; /* failures in a row from one address before it is locked out */
+	int64_t lockout_s; /* how long that address stays locked out */
 	int64_t delay_ms; /* every failed login takes at least this long */
 	int64_t idle_s; /* a session unused this long ends */
 	int64_t absolute_s; /* a session ends this long after login whatever happens */
@@ -46,10 +46,17 @@ int accounts_disable(struct db *db, const char *name, int disabled, const char *
 int accounts_change_own(struct db *db, const char *name, const char *old, const char *new_pw, char *why,
 			size_t whylen);
 
+/* Makes the dummy hash unknown names are checked against (a login calls it too; calling it
+ * at start keeps the first login's timing like the others'). */
+void accounts_prepare(void);
+
 /* Checks a login.  0 and *ret_user when the password is right and the account usable;
  * -EACCES for a wrong name or password (the same answer for both, after the policy's
- * delay), -ENOLCK while locked (ret_wait_s: seconds left), -EPERM when disabled.  Every
- * outcome is audited with the remote address. */
+ * delay), -ENOLCK while locked (ret_wait_s: seconds left), -EPERM when disabled.  Failures
+ * are counted per (name, remote address) and atomically (store/users.h): max_failures
+ * attempts from one address at most are ever checked per lock-out period, and a stranger
+ * locks only their own address.  Unknown names are counted and locked like known ones.
+ * Every outcome is audited with the remote address. */
 int accounts_login(struct db *db, const struct accounts_policy *p, const char *name, const char *pw,
 		   const char *remote, struct user *ret_user, int64_t *ret_wait_s);
 

@@ -253,6 +253,19 @@ static const char *const migrations[] = {
 	"  actor TEXT NOT NULL,"
 	"  at TEXT NOT NULL);"
 	"CREATE INDEX recog_corrections_doc ON recog_corrections(doc_id, id);",
+	/* 9: failed logins counted per (account, source address) (store/users.c): a stranger
+	 * on the LAN locks only their own address out, never the box's console.  name is the
+	 * account's name, or for a name that is no account a keyed hash of what was typed
+	 * (it may be a password typed in the wrong field).  users.failures/locked_until are
+	 * no longer used. */
+	"CREATE TABLE login_failures("
+	"  name TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  last_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(name, source));"
+	"CREATE INDEX login_failures_last ON login_failures(last_at);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

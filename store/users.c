@@ -82,7 +82,12 @@ int users_add(struct db *db, const char *name, const char *role, const char *has
 	return commit_with_audit(db, r, actor, "user.add", name, detail);
 }
 
-#define USER_COLS "name, role, hash, disabled, must_change, failures, locked_until, created_at, updated_at"
+/* failures and locked_until: the worst of the account's sources (login_failures). */
+#define USER_COLS                                                                                 \
+	"name, role, hash, disabled, must_change,"                                                 \
+	" (SELECT IFNULL(MAX(failures), 0) FROM login_failures f WHERE f.name = users.name),"       \
+	" (SELECT IFNULL(MAX(locked_until), 0) FROM login_failures f WHERE f.name = users.name),"   \
+	" created_at, updated_at"
 
 static void read_user(sqlite3_stmt *st, struct user *u)
 {
@@ -165,6 +170,7 @@ static int update_user(struct db *db, const char *sql, const char *name, const c
 
 int users_set_hash(struct db *db, const char *name, const char *hash, int must_change, const char *actor)
 {
+	sqlite3_stmt *st;
 	if (strlen(hash) >= USER_HASH_MAX)
 		return -EINVAL;
 	int r = db_begin(db);
@@ -176,6 +182,10 @@ int users_set_hash(struct db *db, const char *name, const char *hash, int must_c
 			name, hash, must_change ? 1 : 0);
 	if (r == 0)
 		r = end_sessions_of(db, name);
+	if (r == 0 && (r = db_prepare(db, "DELETE FROM login_failures WHERE name = ?", &st)) == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		r = step_done(db, st, "clear login failures");
+	}
 	return commit_with_audit(db, r, actor, "user.passwd", name,
 				 must_change ? "{\"one_time\":true}" : "{\"one_time\":false}");
 }
@@ -192,23 +202,83 @@ int users_set_disabled(struct db *db, const char *name, int disabled, const char
 	return commit_with_audit(db, r, actor, disabled ? "user.disable" : "user.enable", name, "");
 }
 
-int users_login_record(struct db *db, const char *name, int ok, int64_t failures, int64_t locked_until,
-		       const char *detail)
+int users_login_reserve(struct db *db, const char *key, const char *source, int64_t now,
+			int64_t max_failures, int64_t lockout_s, int64_t *ret_failures,
+			int64_t *ret_locked_until)
 {
 	sqlite3_stmt *st;
+	/* One statement, so that no two attempts read the same count: the attempt is counted
+	 * before its password is checked and given back by a success.  A lock that ran out
+	 * starts a new count; attempts past the limit while the last allowed one is still
+	 * being checked lock at once. */
+	int r = db_prepare(db,
+			   "INSERT INTO login_failures(name, source, failures, locked_until, last_at) "
+			   "VALUES(?1, ?2, 1, CASE WHEN ?4 < 1 THEN ?3 + ?5 ELSE 0 END, ?3) "
+			   "ON CONFLICT(name, source) DO UPDATE SET "
+			   " failures = CASE WHEN locked_until > ?3 THEN failures"
+			   "  WHEN locked_until != 0 THEN 1 ELSE failures + 1 END,"
+			   " locked_until = CASE WHEN locked_until > ?3 THEN locked_until"
+			   "  WHEN locked_until != 0 THEN 0"
+			   "  WHEN failures + 1 > ?4 THEN ?3 + ?5 ELSE 0 END,"
+			   " last_at = ?3 "
+			   "RETURNING failures, locked_until",
+			   &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, max_failures);
+	sqlite3_bind_int64(st, 5, lockout_s);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_failures = sqlite3_column_int64(st, 0);
+		*ret_locked_until = sqlite3_column_int64(st, 1);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		r = db_error(db, rc, "count a login attempt");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int users_login_record(struct db *db, const char *key, const char *source, enum users_login outcome,
+		       int64_t now, int64_t max_failures, int64_t lockout_s, const char *name,
+		       const char *detail)
+{
+	sqlite3_stmt *st = NULL;
 	char actor[80];
 	int r = db_begin(db);
 	if (r < 0)
 		return r;
-	r = db_prepare(db, "UPDATE users SET failures = ?2, locked_until = ?3 WHERE name = ?1", &st);
-	if (r == 0) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, failures);
-		sqlite3_bind_int64(st, 3, locked_until);
+	if (outcome == USERS_LOGIN_OK || outcome == USERS_LOGIN_DISABLED)
+		r = db_prepare(db, "DELETE FROM login_failures WHERE name = ?1 AND source = ?2", &st);
+	else if (outcome == USERS_LOGIN_WRONG)
+		r = db_prepare(db,
+			       "UPDATE login_failures SET locked_until = ?3 + ?5 "
+			       "WHERE name = ?1 AND source = ?2 AND failures >= ?4 AND locked_until <= ?3",
+			       &st);
+	if (r == 0 && st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+		if (outcome == USERS_LOGIN_WRONG) {
+			sqlite3_bind_int64(st, 3, now);
+			sqlite3_bind_int64(st, 4, max_failures);
+			sqlite3_bind_int64(st, 5, lockout_s);
+		}
 		r = step_done(db, st, "record login");
 	}
+	/* Counts nobody has touched for a day, and locks long over, are forgotten: the table
+	 * stays as small as the recent attempts. */
+	if (r == 0 && db_prepare(db,
+				 "DELETE FROM login_failures WHERE last_at < ?1 - 86400 AND locked_until < ?1",
+				 &st) == 0) {
+		sqlite3_bind_int64(st, 1, now);
+		r = step_done(db, st, "forget old login failures");
+	}
 	snprintf(actor, sizeof(actor), "web:%s", name);
-	return commit_with_audit(db, r, actor, ok ? "login" : "login.failed", name, detail);
+	return commit_with_audit(db, r, actor, outcome == USERS_LOGIN_OK ? "login" : "login.failed", name,
+				 detail);
 }
 
 #define SESSION_COLS "id, user, csrf, created, last_seen"

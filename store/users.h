@@ -18,8 +18,8 @@ struct user {
 	char hash[USER_HASH_MAX];
 	int disabled;
 	int must_change; /* a one-time password: change it before anything else */
-	int64_t failures; /* consecutive failed logins */
-	int64_t locked_until; /* unix seconds, 0: not locked */
+	int64_t failures; /* failed logins in a row, from the source with the most */
+	int64_t locked_until; /* unix seconds, 0: not locked (the latest lock of any source) */
 	char created_at[32];
 	char updated_at[32];
 };
@@ -36,16 +36,35 @@ int users_add(struct db *db, const char *name, const char *role, const char *has
 int users_get(struct db *db, const char *name, struct user *ret);
 /* Calls fn for every account by name; fn < 0 stops and is returned. */
 int users_list(struct db *db, int (*fn)(void *ctx, const struct user *u), void *ctx);
-/* Replaces the password hash, clears failures and lock-out, ends the account's sessions
+/* Replaces the password hash, clears failures and lock-outs of every source, ends the account's sessions
  * (audited "user.passwd").  -ENOENT when there is no such account. */
 int users_set_hash(struct db *db, const char *name, const char *hash, int must_change, const char *actor);
 /* Disables (1) or enables (0) an account; disabling ends its sessions (audited
  * "user.disable"/"user.enable").  -ENOENT when there is no such account. */
 int users_set_disabled(struct db *db, const char *name, int disabled, const char *actor);
-/* Records a login attempt's outcome in one transaction with its audit row ("login" or
- * "login.failed", detail is JSON without secrets): failures and locked_until are stored for
- * a known account.  name may be unknown (only the audit row is written). */
-int users_login_record(struct db *db, const char *name, int ok, int64_t failures, int64_t locked_until,
+/* Failed logins are counted per (key, source): key is the account's name (or, for a name
+ * that is no account, a keyed hash of what was typed), source the client's address (an IPv6
+ * /64).  A stranger's guesses lock only their own address out.
+ *
+ * Reserves one attempt, atomically: counts it as a failure before the password is
+ * checked, so that parallel guesses cannot all pass a check made before any of them
+ * counted.  *ret_locked_until > now when this source is locked out for key (the attempt
+ * must then be refused without checking the password); *ret_failures is the count
+ * including this attempt. */
+int users_login_reserve(struct db *db, const char *key, const char *source, int64_t now,
+			int64_t max_failures, int64_t lockout_s, int64_t *ret_failures,
+			int64_t *ret_locked_until);
+
+enum users_login {
+	USERS_LOGIN_OK, /* right password, account usable: the count is cleared */
+	USERS_LOGIN_WRONG, /* wrong password: the reserved count stays, locks at max_failures */
+	USERS_LOGIN_LOCKED, /* refused while locked: nothing changes but the audit */
+	USERS_LOGIN_DISABLED, /* right password, account disabled: the count is cleared */
+};
+/* Records the outcome of a reserved attempt in one transaction with its audit row ("login"
+ * or "login.failed" under name, detail JSON without secrets). */
+int users_login_record(struct db *db, const char *key, const char *source, enum users_login outcome,
+		       int64_t now, int64_t max_failures, int64_t lockout_s, const char *name,
 		       const char *detail);
 
 /* Sessions, keyed by the SHA-256 (hex) of the cookie value; the cookie itself is never

@@ -42,8 +42,7 @@ static void session_cookie(struct req *r, char *out, size_t size, const char *va
 /* A local path to go back to after login, or "/". */
 static const char *safe_next(const char *next)
 {
-	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strlen(next) > 400 ||
-	    strpbrk(next, "\r\n") || strncmp(next, "/login", 6) == 0)
+	if (!next || !web_local_path(next) || strncmp(next, "/login", 6) == 0)
 		return "/";
 	return next;
 }

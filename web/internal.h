@@ -87,6 +87,11 @@ const char *web_arg(struct req *r, const char *name); /* query argument or NULL 
 int web_field(struct req *r, const char *name, char *out, size_t size);
 enum MHD_Result web_send(struct req *r, unsigned status, const char *type, struct buf *b);
 enum MHD_Result web_redirect(struct req *r, const char *location);
+#define WEB_LOCAL_PATH_MAX 400
+/* 1 when p is a path of this site that is safe to redirect to: it starts with a single '/'
+ * and holds only printable ASCII other than '\\' (no control characters, spaces or
+ * scheme-relative "//host" in any form a browser would read as one). */
+int web_local_path(const char *p);
 /* An error page (or JSON for the API) with the catalogue's message for status. */
 enum MHD_Result web_error(struct req *r, unsigned status, enum str msg);
 void web_page_begin(struct req *r, struct buf *b, enum str title, const char *nav);

@@ -322,14 +322,29 @@ void web_page_end(struct req *r, struct buf *b)
 	buf_printf(b, "</main><footer>motcua %s</footer></body></html>\n", MOTCUA_VERSION);
 }
 
+int web_local_path(const char *p)
+{
+	/* Browsers drop tabs and line breaks inside a URL and read '\\' as '/': "/\t/host" and
+	 * "/\\host" become "//host", another site.  So: one '/', then printable ASCII without
+	 * a backslash (our own links are percent-encoded), and nothing that starts with "//". */
+	size_t n = strlen(p);
+	if (n == 0 || n > WEB_LOCAL_PATH_MAX || p[0] != '/' || p[1] == '/')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= 0x20 || c >= 0x7f || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- the language switch (a cookie; a GET changes nothing on the server) -------------- */
 
 static enum MHD_Result lang_switch(struct req *r)
 {
 	const char *to = web_arg(r, "to"), *back = web_arg(r, "back");
 	char cookie[128];
-	if (!back || back[0] != '/' || back[1] == '/' || back[1] == '\\' || strlen(back) > 400 ||
-	    strpbrk(back, "\r\n"))
+	if (!back || !web_local_path(back))
 		back = "/";
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!resp)
@@ -730,6 +745,9 @@ int web_start(struct store *s, const struct config *cfg, struct web **ret)
 	if (fs_write_atomic(w->port_file, txt, (size_t)n, 0644) < 0)
 		log_warn("web: cannot write %s", w->port_file);
 	log_info("web: serving %s://%s:%u/", w->tls ? "https" : "http", cfg->web_listen, w->port);
+	/* The dummy hash for unknown names, now rather than in the first login (whose time
+	 * would tell). */
+	accounts_prepare();
 	*ret = w;
 	return 0;
 }
