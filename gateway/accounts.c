@@ -262,7 +262,8 @@ int accounts_login(struct db *db, const struct accounts_policy *p, const char *n
 			   known ? name : "(unknown)", detail);
 	if (locks)
 		log_warn("accounts: %s locked for %s for %llds after %lld failed logins",
-			 known ? name : "an unknown name", remote, (long long)p->lockout_s, (long long)failures);
+			 known ? name : "an unknown name", remote, (long long)p->lockout_s,
+			 (long long)failures);
 	sleep_ms(p->delay_ms);
 	return -EACCES;
 }

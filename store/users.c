@@ -84,9 +84,9 @@ int users_add(struct db *db, const char *name, const char *role, const char *has
 
 /* failures and locked_until: the worst of the account's sources (login_failures). */
 #define USER_COLS                                                                                 \
-	"name, role, hash, disabled, must_change,"                                                 \
-	" (SELECT IFNULL(MAX(failures), 0) FROM login_failures f WHERE f.name = users.name),"       \
-	" (SELECT IFNULL(MAX(locked_until), 0) FROM login_failures f WHERE f.name = users.name),"   \
+	"name, role, hash, disabled, must_change,"                                                \
+	" (SELECT IFNULL(MAX(failures), 0) FROM login_failures f WHERE f.name = users.name),"     \
+	" (SELECT IFNULL(MAX(locked_until), 0) FROM login_failures f WHERE f.name = users.name)," \
 	" created_at, updated_at"
 
 static void read_user(sqlite3_stmt *st, struct user *u)
@@ -202,9 +202,8 @@ int users_set_disabled(struct db *db, const char *name, int disabled, const char
 	return commit_with_audit(db, r, actor, disabled ? "user.disable" : "user.enable", name, "");
 }
 
-int users_login_reserve(struct db *db, const char *key, const char *source, int64_t now,
-			int64_t max_failures, int64_t lockout_s, int64_t *ret_failures,
-			int64_t *ret_locked_until)
+int users_login_reserve(struct db *db, const char *key, const char *source, int64_t now, int64_t max_failures,
+			int64_t lockout_s, int64_t *ret_failures, int64_t *ret_locked_until)
 {
 	sqlite3_stmt *st;
 	/* One statement, so that no two attempts read the same count: the attempt is counted
@@ -270,9 +269,9 @@ int users_login_record(struct db *db, const char *key, const char *source, enum 
 	}
 	/* Counts nobody has touched for a day, and locks long over, are forgotten: the table
 	 * stays as small as the recent attempts. */
-	if (r == 0 && db_prepare(db,
-				 "DELETE FROM login_failures WHERE last_at < ?1 - 86400 AND locked_until < ?1",
-				 &st) == 0) {
+	if (r == 0 &&
+	    db_prepare(db, "DELETE FROM login_failures WHERE last_at < ?1 - 86400 AND locked_until < ?1",
+		       &st) == 0) {
 		sqlite3_bind_int64(st, 1, now);
 		r = step_done(db, st, "forget old login failures");
 	}

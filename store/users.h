@@ -51,9 +51,8 @@ int users_set_disabled(struct db *db, const char *name, int disabled, const char
  * counted.  *ret_locked_until > now when this source is locked out for key (the attempt
  * must then be refused without checking the password); *ret_failures is the count
  * including this attempt. */
-int users_login_reserve(struct db *db, const char *key, const char *source, int64_t now,
-			int64_t max_failures, int64_t lockout_s, int64_t *ret_failures,
-			int64_t *ret_locked_until);
+int users_login_reserve(struct db *db, const char *key, const char *source, int64_t now, int64_t max_failures,
+			int64_t lockout_s, int64_t *ret_failures, int64_t *ret_locked_until);
 
 enum users_login {
 	USERS_LOGIN_OK, /* right password, account usable: the count is cleared */
