@@ -2,6 +2,7 @@
 #include "gateway/recjobs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
@@ -41,6 +42,11 @@ struct recjobs {
 	char path[PATH_MAX];
 	char mem_arg[32];
 	struct worker w[MAX_WORKERS];
+	/* The workers' stderr: one pipe whose lines this thread relays to our log, so that a
+	 * worker holds no descriptor of ours (not even our journal stream). */
+	int log_rd, log_wr;
+	char logbuf[1024];
+	size_t loglen;
 };
 
 static atomic_int wake_fd = -1;
@@ -77,7 +83,7 @@ static void worker_kill(struct worker *w)
 static int worker_start(struct recjobs *rj, struct worker *w)
 {
 	char *args[] = { (char *)"--mem-mb", rj->mem_arg, NULL };
-	int r = rec_spawn(rj->path, args, &w->pid, &w->to, &w->from);
+	int r = rec_spawn(rj->path, args, rj->log_wr, &w->pid, &w->to, &w->from);
 	if (r < 0)
 		log_error("recognize: cannot start %s: %s", rj->path, strerror(-r));
 	return r;
@@ -170,14 +176,48 @@ static void collect(struct recjobs *rj, struct worker *w)
 	free(res);
 }
 
+/* Logs one line a worker wrote, control characters replaced (the line may come from a worker
+ * that an image took over). */
+static void log_line(char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	line[len] = 0;
+	if (len > 0)
+		log_warn("recognize: worker says: %s", line);
+}
+
+static void relay_log(struct recjobs *rj)
+{
+	for (;;) {
+		size_t room = sizeof(rj->logbuf) - 1 - rj->loglen;
+		ssize_t n = read(rj->log_rd, rj->logbuf + rj->loglen, room);
+		if (n <= 0)
+			return;
+		rj->loglen += (size_t)n;
+		char *start = rj->logbuf, *nl;
+		while ((nl = memchr(start, '\n', rj->loglen - (size_t)(start - rj->logbuf))) != NULL) {
+			log_line(start, (size_t)(nl - start));
+			start = nl + 1;
+		}
+		rj->loglen -= (size_t)(start - rj->logbuf);
+		memmove(rj->logbuf, start, rj->loglen);
+		if (rj->loglen == sizeof(rj->logbuf) - 1) { /* a line too long: cut it */
+			log_line(rj->logbuf, rj->loglen);
+			rj->loglen = 0;
+		}
+	}
+}
+
 static void *run(void *arg)
 {
 	struct recjobs *rj = arg;
 	int fd = atomic_load(&wake_fd);
 	int first = 1;
 	for (;;) {
-		struct pollfd pf[MAX_WORKERS + 2];
-		int idx[MAX_WORKERS + 2], n = 0;
+		struct pollfd pf[MAX_WORKERS + 3];
+		int idx[MAX_WORKERS + 3], n = 0;
 		if (recog_sweep(rj->db, first, NULL) == 0)
 			first = 0;
 		for (int i = 0; i < rj->nworkers; i++)
@@ -186,6 +226,7 @@ static void *run(void *arg)
 		double now = now_ms(), next = now + 60000;
 		pf[n] = (struct pollfd){ .fd = rj->stop_fd, .events = POLLIN }, idx[n++] = -1;
 		pf[n] = (struct pollfd){ .fd = fd, .events = POLLIN }, idx[n++] = -2;
+		pf[n] = (struct pollfd){ .fd = rj->log_rd, .events = POLLIN }, idx[n++] = -3;
 		for (int i = 0; i < rj->nworkers; i++) {
 			struct worker *w = &rj->w[i];
 			if (!w->busy)
@@ -213,7 +254,9 @@ static void *run(void *arg)
 				/* nothing pending */
 			}
 		}
-		for (int k = 2; k < n; k++)
+		if (pf[2].revents)
+			relay_log(rj);
+		for (int k = 3; k < n; k++)
 			if (pf[k].revents)
 				collect(rj, &rj->w[idx[k]]);
 	}
@@ -230,13 +273,16 @@ int recjobs_start(struct store *store, const struct config *cfg, struct recjobs 
 	if (!rj)
 		return -ENOMEM;
 	rj->store = store;
+	int logp[2] = { -1, -1 };
 	rj->stop_fd = eventfd(0, EFD_CLOEXEC);
 	int wfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (rj->stop_fd < 0 || wfd < 0) {
+	if (rj->stop_fd < 0 || wfd < 0 || pipe2(logp, O_CLOEXEC) < 0 ||
+	    fcntl(logp[0], F_SETFL, O_NONBLOCK) < 0) {
 		r = -errno;
 		goto fail;
 	}
 	atomic_store(&wake_fd, wfd);
+	rj->log_rd = logp[0], rj->log_wr = logp[1];
 	rj->nworkers = (int)(cfg->recognize_workers > MAX_WORKERS ? MAX_WORKERS : cfg->recognize_workers);
 	rj->timeout_ms = (double)cfg->recognize_timeout_s * 1000;
 	snprintf(rj->mem_arg, sizeof(rj->mem_arg), "%lld", (long long)cfg->recognize_memory_mb);
@@ -260,8 +306,12 @@ fail:
 		db_close(rj->db);
 	if (rj->stop_fd >= 0)
 		close(rj->stop_fd);
-	if (wfd >= 0)
-		close(atomic_exchange(&wake_fd, -1));
+	if (wfd >= 0) {
+		atomic_store(&wake_fd, -1);
+		close(wfd);
+	}
+	if (logp[0] >= 0)
+		close(logp[0]), close(logp[1]);
 	free(rj);
 	return r;
 }
@@ -279,5 +329,8 @@ void recjobs_stop(struct recjobs *rj)
 	db_close(rj->db);
 	close(rj->stop_fd);
 	close(atomic_exchange(&wake_fd, -1));
+	relay_log(rj);
+	close(rj->log_rd);
+	close(rj->log_wr);
 	free(rj);
 }

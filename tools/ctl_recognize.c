@@ -111,7 +111,7 @@ int ctl_recognize_main(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		if (pid < 0 && (r = rec_spawn(path, extra, &pid, &to, &from)) < 0) {
+		if (pid < 0 && (r = rec_spawn(path, extra, -1, &pid, &to, &from)) < 0) {
 			fprintf(stderr, "motcuactl: cannot start %s: %s\n", path, strerror(-r));
 			free(img);
 			return 1;

@@ -1,6 +1,8 @@
 /* Framing over pipes and starting a worker process. */
 #include "gateway/recognize/proto.h"
 
+#include "gateway/spawn.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -111,7 +113,8 @@ void rec_worker_path(char *buf, size_t size)
 	snprintf(buf, size, "/usr/libexec/motcua/motcua-recognize");
 }
 
-int rec_spawn(const char *path, char *const extra_args[], int *ret_pid, int *ret_to, int *ret_from)
+int rec_spawn(const char *path, char *const extra_args[], int err_fd, int *ret_pid, int *ret_to,
+	      int *ret_from)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	char *argv[16];
@@ -137,21 +140,23 @@ int rec_spawn(const char *path, char *const extra_args[], int *ret_pid, int *ret
 	env[k] = NULL;
 
 	int r = 0;
+	pid_t pid;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto fail;
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		r = -errno;
+	/* The worker gets its two pipes and its log, nothing else of ours. */
+	struct spawn_opts so = {
+		.path = path,
+		.argv = argv,
+		.envp = env,
+		.fds = { { in[0], 0 }, { out[1], 1 }, { err_fd >= 0 ? err_fd : 2, 2 } },
+		.nfds = 3,
+		.no_new_privs = 1,
+	};
+	r = spawn_helper(&so, &pid);
+	if (r < 0)
 		goto fail;
-	}
-	if (pid == 0) {
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
-			_exit(127);
-		execve(path, argv, env);
-		_exit(127);
-	}
 	close(in[0]);
 	close(out[1]);
 	free(env);

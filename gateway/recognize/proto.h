@@ -29,9 +29,11 @@ int rec_read_frame(int fd, const char tag[4], size_t max, char **ret_data, size_
 void rec_worker_path(char *buf, size_t size);
 
 /* Starts a worker with OMP_THREAD_LIMIT=1 in its environment (Tesseract reads it at load
- * time) and pipes on its stdin/stdout; stderr is inherited.  extra_args (NULL-terminated,
- * may be NULL) are passed on.  Returns 0 with *ret_pid, *ret_to (write end) and *ret_from
- * (read end), all close-on-exec in the parent, or -errno. */
-int rec_spawn(const char *path, char *const extra_args[], int *ret_pid, int *ret_to, int *ret_from);
+ * time), pipes on its stdin/stdout and err_fd (or, when -1, our stderr) as its stderr; no
+ * other descriptor of ours reaches it (gateway/spawn.h).  extra_args (NULL-terminated, may
+ * be NULL) are passed on.  Returns 0 with *ret_pid, *ret_to (write end) and *ret_from (read
+ * end), all close-on-exec in the parent, or -errno. */
+int rec_spawn(const char *path, char *const extra_args[], int err_fd, int *ret_pid, int *ret_to,
+	      int *ret_from);
 
 #endif

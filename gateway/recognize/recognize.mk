@@ -27,7 +27,7 @@ $(REC_FUZZ:%=$(BUILD)/fuzz/fuzz_%): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(
 # The worker: the only program that links zbar, Tesseract, Leptonica, FreeType, libseccomp.
 REC_PKGS := zbar tesseract lept freetype2 libseccomp
 REC_WORKER_SRC := gateway/recognize/worker.c gateway/recognize/recognizer.c gateway/recognize/ocrb.c \
-                  gateway/recognize/sandbox.c gateway/recognize/proto.c
+                  gateway/sandbox.c gateway/recognize/proto.c gateway/spawn.c
 REC_WORKER_OBJ := $(REC_WORKER_SRC:%.c=$(BUILD)/obj/%.o)
 $(REC_WORKER_OBJ): CFLAGS_ALL += $(shell pkg-config --cflags $(REC_PKGS) 2>/dev/null)
 
@@ -36,7 +36,8 @@ $(BUILD)/motcua-recognize: $(REC_WORKER_OBJ) $(REC_PARSE_OBJ) $(BUILD)/obj/gatew
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(REC_PKGS)) -lm
 
 # motcuactl recognize runs the worker itself (framing and spawning only, no image libraries).
-$(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_recognize.o $(BUILD)/obj/gateway/recognize/proto.o
+$(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_recognize.o $(BUILD)/obj/gateway/recognize/proto.o \
+		$(BUILD)/obj/gateway/spawn.o
 
 # The bench's scorer of the plain tools (zbarimg + tesseract) through the same parsers.
 TEST_TOOLS += $(BUILD)/tests/recbaseline

@@ -12,7 +12,7 @@
 #include "gateway/log.h"
 #include "gateway/recognize/proto.h"
 #include "gateway/recognize/recognizer.h"
-#include "gateway/recognize/sandbox.h"
+#include "gateway/sandbox.h"
 
 static void usage(void)
 {
@@ -68,7 +68,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (recognizer_new(&ro, &rec) < 0)
 		return 1;
-	if (sandbox && sandbox_enter(mem_mb, cpu_s) < 0) {
+	/* Writes go to its result pipe (1) and its log pipe (2), nowhere else. */
+	struct sandbox_policy sp = {
+		.mem_mb = mem_mb, .cpu_seconds = cpu_s, .write_fds = { 1, 2 }, .nwrite_fds = 2
+	};
+	if (sandbox && sandbox_enter(&sp) < 0) {
 		log_error("cannot enter the sandbox");
 		recognizer_free(rec);
 		return 1;

@@ -20,10 +20,11 @@
 #include <unistd.h>
 
 #include "gateway/log.h"
+#include "gateway/spawn.h"
 
 #define SIGNER_TIMEOUT_MS 15000
 #define SIGNER_ARGS 12
-#define SIGNER_GROUPS 32
+#define SIGNER_GROUPS SPAWN_GROUPS_MAX
 
 struct signer {
 	pthread_mutex_t lock;
@@ -113,7 +114,7 @@ done:
 	s->pid = -1;
 }
 
-/* fork + exec; the child uses async-signal-safe calls only. */
+/* fork + exec with the socket on fd 3, /dev/null on 0 and 1, our log on 2, nothing else. */
 static int spawn(struct signer *s)
 {
 	int sv[2];
@@ -121,35 +122,24 @@ static int spawn(struct signer *s)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = -errno;
+	struct spawn_opts so = {
+		.path = s->argv[0],
+		.argv = s->argv,
+		.fds = { { sv[1], 3 }, { 2, 2 } },
+		.nfds = 2,
+		.switch_user = s->switch_user,
+		.uid = s->uid,
+		.gid = s->gid,
+		.ngroups = (size_t)s->ngroups,
+		.no_new_privs = 1,
+	};
+	memcpy(so.groups, s->groups, sizeof(gid_t) * (size_t)s->ngroups);
+	pid_t pid;
+	int e = spawn_helper(&so, &pid);
+	if (e < 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return e;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(sv[1], 3) < 0)
-			_exit(126);
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-		}
-		syscall(SYS_close_range, 4, ~0U, 0);
-		if (s->switch_user &&
-		    (setgroups((size_t)s->ngroups, s->groups) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
-		     setresuid(s->uid, s->uid, s->uid) < 0)) {
-			static const char m[] = "motcua-signer: motcuad cannot switch to the signer's user\n";
-			if (write(2, m, sizeof(m) - 1) < 0)
-				_exit(125);
-			_exit(125);
-		}
-		execv(s->argv[0], s->argv);
-		_exit(127);
 	}
 	close(sv[1]);
 	s->fd = sv[0];

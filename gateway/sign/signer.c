@@ -69,12 +69,12 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 static void sandbox(int pkcs11)
 {
 	static const int base[] = {
-		SCMP_SYS(read),          SCMP_SYS(write),  SCMP_SYS(exit),           SCMP_SYS(exit_group),
-		SCMP_SYS(brk),           SCMP_SYS(mmap),   SCMP_SYS(munmap),         SCMP_SYS(mremap),
-		SCMP_SYS(madvise),       SCMP_SYS(futex),  SCMP_SYS(rt_sigreturn),   SCMP_SYS(getrandom),
-		SCMP_SYS(clock_gettime), SCMP_SYS(close),  SCMP_SYS(fstat),          SCMP_SYS(newfstatat),
-		SCMP_SYS(getpid),        SCMP_SYS(gettid), SCMP_SYS(rt_sigprocmask), SCMP_SYS(mprotect),
-		SCMP_SYS(tgkill),        SCMP_SYS(getuid), SCMP_SYS(geteuid),
+		SCMP_SYS(read),   SCMP_SYS(exit),           SCMP_SYS(exit_group), SCMP_SYS(brk),
+		SCMP_SYS(mmap),   SCMP_SYS(munmap),         SCMP_SYS(mremap),     SCMP_SYS(madvise),
+		SCMP_SYS(futex),  SCMP_SYS(rt_sigreturn),   SCMP_SYS(getrandom),  SCMP_SYS(clock_gettime),
+		SCMP_SYS(close),  SCMP_SYS(fstat),          SCMP_SYS(newfstatat), SCMP_SYS(getpid),
+		SCMP_SYS(gettid), SCMP_SYS(rt_sigprocmask), SCMP_SYS(mprotect),   SCMP_SYS(tgkill),
+		SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	};
 	/* A PKCS#11 module (SoftHSM2) re-reads its token files and takes locks while signing. */
 	static const int token[] = {
@@ -97,6 +97,10 @@ static void sandbox(int pkcs11)
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, base[i], 0) < 0)
 			die(1, "seccomp rule %zu", i);
+	/* Writing: to motcuad's socket and our stderr only. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, SOCK_FD)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2)) < 0)
+		die(1, "seccomp write rule");
 	if (pkcs11)
 		for (size_t i = 0; i < sizeof(token) / sizeof(token[0]); i++)
 			if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, token[i], 0) < 0)
