@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,15 +84,39 @@ int control_open(const struct config *cfg, int *ret_fd)
 	return 0;
 }
 
+/* "cli:<user>" for the peer's uid (the kernel's word, SO_PEERCRED), "cli:uid<N>" when the
+ * uid has no name.  Returns 0 or -errno. */
+static int peer_actor(int fd, char *out, size_t size)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return -errno;
+	if (getpwuid_r(cr.uid, &pw, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(out, size, "cli:%.40s", found->pw_name);
+	else
+		snprintf(out, size, "cli:uid%u", (unsigned)cr.uid);
+	return 0;
+}
+
 static void serve(struct control *c, struct db *db, int fd)
 {
 	struct ctl_conn *conn = malloc(sizeof(*conn));
 	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	json_t *req = NULL;
+	char actor[CONTROL_ACTOR_MAX];
 	int r;
 
 	if (!conn)
 		return;
+	if (peer_actor(fd, actor, sizeof(actor)) < 0) {
+		log_warn("control: cannot tell who is connected (SO_PEERCRED): %s", strerror(errno));
+		free(conn);
+		return;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ctl_conn_init(conn, fd);
@@ -108,7 +133,13 @@ static void serve(struct control *c, struct db *db, int fd)
 		ctl_send_error(conn, -EINVAL, "request has no \"cmd\"");
 		goto out;
 	}
-	struct control_ctx x = { .conn = conn, .db = db, .store = c->store };
+	/* Who acts is the connected process's user, never what the request says: a handler that
+	 * reads "actor" from the request reads this. */
+	if (json_object_set_new(req, "actor", json_string(actor)) < 0) {
+		ctl_send_error(conn, -ENOMEM, "out of memory");
+		goto out;
+	}
+	struct control_ctx x = { .conn = conn, .db = db, .store = c->store, .actor = actor };
 	control_dispatch(&x, cmd, req);
 out:
 	json_decref(req);

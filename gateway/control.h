@@ -24,10 +24,16 @@ void control_stop(struct control *c);
 /* The request handlers (control_cmds.c): one request per call; replies on c. */
 struct ctl_conn;
 struct db;
+#define CONTROL_ACTOR_MAX 48
 struct control_ctx {
 	struct ctl_conn *conn;
 	struct db *db;
 	struct store *store;
+	/* Who asked, for the audit chain: "cli:<user name>" of the connected process's uid
+	 * (SO_PEERCRED).  The request's own "actor" member is replaced by this before dispatch.
+	 * The web never comes through here: it calls the core in-process with its session's
+	 * "web:<user>". */
+	const char *actor;
 };
 int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json);
 

@@ -140,7 +140,7 @@ static int cmd_doc_put(struct control_ctx *x, json_t *req)
 		.source = control_str(req, "source", "cli"),
 		.name = control_str(req, "name", ""),
 		.intake_key = control_str(req, "intake_key", NULL),
-		.actor = control_str(req, "actor", "motcuactl"),
+		.actor = x->actor,
 	};
 	r = intake_document(x->store, x->db, &ir, body_read, &b, &m, why, sizeof(why));
 	if (r < 0) {
@@ -309,8 +309,7 @@ static int cmd_outbox_retry(struct control_ctx *x, json_t *req)
 		return control_failf(x, r, "cannot write to the store");
 	r = outbox_retry(x->db, id);
 	if (r == 0)
-		r = audit_append(x->db, control_str(req, "actor", "motcuactl"), "outbox.retry", subject,
-				 detail);
+		r = audit_append(x->db, x->actor, "outbox.retry", subject, detail);
 	if (r == 0)
 		r = db_commit(x->db);
 	else

@@ -2,7 +2,9 @@
  * A request is one JSON object on one line ({"cmd": ...}), optionally followed by exactly
  * "size" raw bytes (doc.put).  A reply is one JSON line {"ok": true, ...} or
  * {"ok": false, "error": "ENOSPC", "message": "..."}; doc.get's reply line is followed by
- * "size" raw bytes and a closing line {"ok": true, "sha256": ...}. */
+ * "size" raw bytes and a closing line {"ok": true, "sha256": ...}.
+ * Who acts is never taken from the request: motcuad audits every change as "cli:<user>" of
+ * the connected process's uid (SO_PEERCRED); an "actor" member sent by a client is replaced. */
 #ifndef MOTCUA_CTLPROTO_H
 #define MOTCUA_CTLPROTO_H
 

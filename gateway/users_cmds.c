@@ -18,13 +18,6 @@ static const char *str(json_t *req, const char *key)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
-/* The actor for the audit chain: "cli:<who>" as motcuactl reports its user. */
-static void actor_of(json_t *req, char *out, size_t size)
-{
-	const char *who = str(req, "actor");
-	snprintf(out, size, "cli:%.40s", who[0] ? who : "motcuactl");
-}
-
 static int reply_ok(struct control_ctx *x, json_t *j)
 {
 	if (!j)
@@ -51,7 +44,7 @@ int users_control(struct control_ctx *x, const char *cmd, void *req_json)
 	int one_time = json_is_true(json_object_get(req, "one_time"));
 	int r;
 
-	actor_of(req, actor, sizeof(actor));
+	snprintf(actor, sizeof(actor), "%s", x->actor);
 	if (strcmp(cmd, "users.list") == 0) {
 		json_t *arr = json_array();
 		r = users_list(x->db, add_user, arr);

@@ -124,9 +124,8 @@ static int copy_issue(const char *sock, int json_out, int argc, char **argv)
 		fprintf(stderr, "motcuactl: copy issue needs DOC_ID and --official NAME\n");
 		return 2;
 	}
-	json_t *rep = ask(sock,
-			  json_pack("{s:s, s:s, s:s, s:s}", "cmd", "copy.issue", "doc_id", id, "official",
-				    official, "actor", "motcuactl"));
+	json_t *rep =
+	    ask(sock, json_pack("{s:s, s:s, s:s}", "cmd", "copy.issue", "doc_id", id, "official", official));
 	if (!rep)
 		return 1;
 	if (json_out) {

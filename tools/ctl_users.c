@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,15 +100,6 @@ static int get_password(const char *file, int from_stdin, char *out, size_t size
 	return r;
 }
 
-static const char *who(void)
-{
-	const char *s = getenv("SUDO_USER");
-	if (s && *s)
-		return s;
-	struct passwd *pw = getpwuid(getuid());
-	return pw ? pw->pw_name : "?";
-}
-
 static int call(struct ctl_conn *conn, json_t *req, int json_out, const char *okmsg)
 {
 	json_t *rep = NULL;
@@ -182,8 +172,7 @@ int ctl_users_main(struct ctl_conn *conn, int json_out, int ac, char **av)
 		char cmd[32], msg[96];
 		snprintf(cmd, sizeof(cmd), "users.%s", sub);
 		snprintf(msg, sizeof(msg), "%s %sd", name, sub);
-		return call(conn, json_pack("{s:s, s:s, s:s}", "cmd", cmd, "name", name, "actor", who()),
-			    json_out, msg);
+		return call(conn, json_pack("{s:s, s:s}", "cmd", cmd, "name", name), json_out, msg);
 	}
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "passwd") != 0) {
 		fprintf(stderr, "motcuactl: unknown users command %s (add, passwd, disable, enable, list)\n",
@@ -193,8 +182,8 @@ int ctl_users_main(struct ctl_conn *conn, int json_out, int ac, char **av)
 	if (get_password(file, from_stdin, pw, sizeof(pw)) < 0)
 		return 1;
 	json_t *req =
-	    json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "cmd", sub[0] == 'a' ? "users.add" : "users.passwd",
-		      "name", name, "role", role, "password", pw, "one_time", one_time, "actor", who());
+	    json_pack("{s:s, s:s, s:s, s:s, s:b}", "cmd", sub[0] == 'a' ? "users.add" : "users.passwd",
+		      "name", name, "role", role, "password", pw, "one_time", one_time);
 	OPENSSL_cleanse(pw, sizeof(pw));
 	char msg[96];
 	snprintf(msg, sizeof(msg), "%s: %s%s", name, sub[0] == 'a' ? "added" : "password set",

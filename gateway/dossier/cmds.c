@@ -95,9 +95,8 @@ static int cmd_open(struct control_ctx *x, json_t *req, const struct catalog *ca
 				       .id_number = control_str(req, "id_number", NULL) };
 	struct dossier_row d;
 	int64_t id;
-	int r =
-	    dossier_open(x->db, store_blobs(x->store), cat, control_str(req, "actor", "motcuactl"),
-			 control_str(req, "procedure", ""), &a, control_str(req, "source", "cli"), &id, why);
+	int r = dossier_open(x->db, store_blobs(x->store), cat, x->actor, control_str(req, "procedure", ""),
+			     &a, control_str(req, "source", "cli"), &id, why);
 	if (r < 0)
 		return control_fail(x, r, why);
 	r = dossiers_get(x->db, id, &d);
@@ -113,9 +112,8 @@ static int cmd_attach(struct control_ctx *x, json_t *req, const struct catalog *
 	json_t *id = json_object_get(req, "id");
 	if (!json_is_integer(id))
 		return control_fail(x, -EINVAL, "give the dossier's number (id)");
-	int r = dossier_attach(x->db, cat, control_str(req, "actor", "motcuactl"),
-			       (int64_t)json_integer_value(id), control_str(req, "item", ""),
-			       control_str(req, "doc", ""), why);
+	int r = dossier_attach(x->db, cat, x->actor, (int64_t)json_integer_value(id),
+			       control_str(req, "item", ""), control_str(req, "doc", ""), why);
 	if (r < 0)
 		return control_fail(x, r, why);
 	r = dossiers_get(x->db, (int64_t)json_integer_value(id), &d);
@@ -183,9 +181,8 @@ static int cmd_accept(struct control_ctx *x, json_t *req, const struct catalog *
 	if (!json_is_integer(id))
 		return control_fail(x, -EINVAL, "give the dossier's number (id)");
 	daemon_config_snapshot(&cfg);
-	int r = dossier_accept(x->db, cat, cal, &cfg, control_str(req, "actor", "motcuactl"),
-			       (int64_t)json_integer_value(id), control_str(req, "note", ""),
-			       (int64_t)time(NULL), &d, why);
+	int r = dossier_accept(x->db, cat, cal, &cfg, x->actor, (int64_t)json_integer_value(id),
+			       control_str(req, "note", ""), (int64_t)time(NULL), &d, why);
 	if (r < 0)
 		return control_fail(x, r, why);
 	/* The receipt goes to the box's printer; a print failure is reported, never undoes. */
@@ -214,7 +211,7 @@ static int cmd_status(struct control_ctx *x, json_t *req)
 		    "returned");
 	if (strlen(text) >= DOSSIER_STATUS_TEXT_MAX || strlen(at) >= 40)
 		return control_fail(x, -EINVAL, "status text is longer than 255 bytes");
-	int r = dossiers_set_status(x->db, control_str(req, "actor", "motcuactl"), code, status, text, at);
+	int r = dossiers_set_status(x->db, x->actor, code, status, text, at);
 	if (r == -ENOENT)
 		return control_fail(x, r, "no dossier with that code");
 	if (r < 0)
@@ -288,7 +285,7 @@ static int cmd_feedback_add(struct control_ctx *x, json_t *req)
 	in.service = svc;
 	local_day(day);
 	in.day = day;
-	int r = feedback_add(x->db, control_str(req, "actor", "motcuactl"), &in, &id);
+	int r = feedback_add(x->db, x->actor, &in, &id);
 	if (r == -EEXIST)
 		return control_fail(x, r, "this dossier or ticket has already been rated");
 	if (r < 0)
@@ -312,8 +309,7 @@ static int cmd_feedback_report(struct control_ctx *x, json_t *req)
 		return control_fail(x, -EINVAL, "day must be YYYY-MM-DD");
 	daemon_config_snapshot(&cfg);
 	json_t *sum = feedback_summary(x->db, day, fold_text);
-	int r =
-	    feedback_report(x->db, control_str(req, "actor", "motcuactl"), day, cfg.agency_code, sum, &id);
+	int r = feedback_report(x->db, x->actor, day, cfg.agency_code, sum, &id);
 	json_decref(sum);
 	if (r < 0)
 		return control_fail(x, r, "cannot queue the feedback statistics");

@@ -20,11 +20,10 @@ static int cmd_issue(struct control_ctx *x, json_t *req)
 {
 	struct copy_result res;
 	char why[512] = "";
-	const char *id = str(req, "doc_id"), *official = str(req, "official"), *actor = str(req, "actor");
+	const char *id = str(req, "doc_id"), *official = str(req, "official");
 	if (!id || !official)
 		return control_fail(x, -EINVAL, "copy.issue needs \"doc_id\" and \"official\"");
-	int r =
-	    copy_issue(x->store, x->db, id, official, actor ? actor : "motcuactl", &res, why, sizeof(why));
+	int r = copy_issue(x->store, x->db, id, official, x->actor, &res, why, sizeof(why));
 	if (r < 0)
 		return control_fail(x, r, why);
 	return control_reply(x,
