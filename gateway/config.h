@@ -19,6 +19,9 @@ struct config {
 	int64_t max_document_mb;
 	int64_t low_water_mb;
 	int64_t busy_timeout_ms;
+	int64_t check_interval_h; /* background store check; 0 = off */
+	int64_t check_delay_s; /* first background check after start */
+	int64_t check_mb_per_s; /* its reading rate */
 	/* [daemon] */
 	char runtime_dir[CONFIG_PATH_MAX];
 	char control_socket[CONFIG_PATH_MAX];

@@ -21,6 +21,7 @@
 #include "gateway/queue_cmds.h"
 #include "gateway/recog_view.h"
 #include "devices/local_cmds.h"
+#include "gateway/store_cmds.h"
 #include "gateway/users_cmds.h"
 #include "store/audit.h"
 #include "store/db.h"
@@ -431,6 +432,8 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 		return recog_view_control(x, cmd, req_json);
 	if (strncmp(cmd, "usb.", 4) == 0 || strncmp(cmd, "scan.", 5) == 0)
 		return local_control(x, cmd, req_json);
+	if (strncmp(cmd, "store.", 6) == 0)
+		return store_control(x, cmd, req_json);
 	if (strncmp(cmd, "users.", 6) == 0)
 		return users_control(x, cmd, req_json);
 	if (strncmp(cmd, "dossier.", 8) == 0 || strcmp(cmd, "ask") == 0 || strncmp(cmd, "feedback.", 9) == 0)

@@ -19,6 +19,7 @@
 #include "gateway/dossier/service.h"
 #include "gateway/events.h"
 #include "gateway/log.h"
+#include "gateway/storecheck.h"
 #include "gateway/recjobs.h"
 #include "gateway/sign/copy.h"
 #include "store/db.h"
@@ -107,6 +108,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	struct uplink *up = NULL;
 	struct web *web = NULL;
 	struct recjobs *rec = NULL;
+	struct storecheck *chk = NULL;
 	uint64_t wd_usec = 0;
 	sigset_t set;
 	int r, fd = -1, status = 1;
@@ -167,6 +169,8 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	/* Recognition is an extra: without it images are kept queued in the store. */
 	if (recjobs_start(store, cfg, &rec) < 0)
 		log_error("image recognition is NOT running; images stay queued until motcuad restarts");
+	if (storecheck_start(store, cfg, &chk) < 0)
+		log_error("the background store check is NOT running; run 'motcuactl store check' by hand");
 	/* Counters and devices keep working without the staff page: a web server that cannot
 	 * start (port taken, unreadable certificate) is logged, not fatal. */
 	if (web_start(store, cfg, &web) < 0)
@@ -196,6 +200,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 	}
 	status = 0;
 out:
+	storecheck_stop(chk);
 	web_stop(web);
 	recjobs_stop(rec);
 	uplink_stop(up);

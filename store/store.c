@@ -20,6 +20,7 @@
 #include "store/blob.h"
 #include "store/db.h"
 #include "store/fsutil.h"
+#include "store/keycheck.h"
 #include "store/outbox.h"
 
 struct store {
@@ -28,6 +29,7 @@ struct store {
 	char blob_dir[PATH_MAX];
 	char manifest_dir[PATH_MAX];
 	char quarantine_dir[PATH_MAX];
+	char keycheck_path[PATH_MAX];
 	int64_t busy_timeout_ms;
 	struct blobs *blobs;
 	struct store_startup startup;
@@ -188,10 +190,11 @@ static int open_checked(struct store *s, struct db **ret)
 	return 0;
 }
 
-/* 0 when the key opens one of the first few blobs on disk (or there are none), -EKEYREJECTED
- * when every one tried fails authentication.  Checked before the database is opened: the
- * key id kept in the database cannot protect a rebuild, which would adopt a wrong key and
- * lock the right one out for good. */
+/* For a store written before the key-check file existed: 0 when the key opens one of the
+ * blobs on disk (or there are none), -EKEYREJECTED when each of up to 64 tried fails
+ * authentication.  Damaged blobs only make it try further; it runs once, after which the
+ * key-check file decides.  Checked before the database is opened: the key id kept in the
+ * database cannot protect a rebuild, which would adopt a wrong key. */
 static int key_opens_blobs(struct store *s)
 {
 	char sub[PATH_MAX];
@@ -200,13 +203,13 @@ static int key_opens_blobs(struct store *s)
 	int tried = 0, opened = 0;
 	if (!d)
 		return 0;
-	while (!opened && tried < 4 && (e = readdir(d))) {
+	while (!opened && tried < 64 && (e = readdir(d))) {
 		if (strlen(e->d_name) != 2 || fs_join(sub, sizeof(sub), s->blob_dir, e->d_name) < 0)
 			continue;
 		DIR *b = opendir(sub);
 		if (!b)
 			continue;
-		while (!opened && tried < 4 && (f = readdir(b)))
+		while (!opened && tried < 64 && (f = readdir(b)))
 			if (blob_hash_valid(f->d_name)) {
 				int r = blob_verify(s->blobs, f->d_name, NULL);
 				tried += r == 0 || r == -EBADMSG;
@@ -216,6 +219,38 @@ static int key_opens_blobs(struct store *s)
 	}
 	closedir(d);
 	return tried > 0 && !opened ? -EKEYREJECTED : 0;
+}
+
+/* The key check proper: the key-check file beside the store when there is one (no document
+ * file is read, so damaged documents never stop the office); for an older store without it,
+ * the blobs themselves.  *ret_write is set when the file must be (re)written once the
+ * database has confirmed the key too. */
+static int check_key(struct store *s, const unsigned char key[BLOB_KEY_LEN], const char *key_file,
+		     int *ret_write)
+{
+	int r = keycheck_verify(s->keycheck_path, key);
+	*ret_write = 0;
+	if (r == 0)
+		return 0;
+	if (r == -EKEYREJECTED) {
+		log_error("store: storage key %s is not the key of this store (it does not open the "
+			  "key check %s); put the right key file back",
+			  key_file, s->keycheck_path);
+		return r;
+	}
+	if (r != -ENOENT)
+		log_warn("store: the key check %s is damaged (%s); checking the key against the stored "
+			 "documents instead and writing a new one",
+			 s->keycheck_path, strerror(-r));
+	r = key_opens_blobs(s);
+	if (r < 0) {
+		log_error("store: storage key %s does not decrypt the documents already stored; it is "
+			  "not the key of this store; put the right key file back",
+			  key_file);
+		return r;
+	}
+	*ret_write = 1;
+	return 0;
 }
 
 static int check_key_id(struct db *db, const unsigned char key[BLOB_KEY_LEN], const char *key_file)
@@ -282,7 +317,7 @@ int store_open(const struct store_options *opt, struct store **ret)
 	unsigned char key[BLOB_KEY_LEN];
 	struct store *s = calloc(1, sizeof(*s));
 	struct db *db = NULL;
-	int r, has_data;
+	int r, has_data, write_keycheck = 0;
 
 	if (!s)
 		return -ENOMEM;
@@ -292,7 +327,8 @@ int store_open(const struct store_options *opt, struct store **ret)
 	    fs_join(s->db_path, sizeof(s->db_path), opt->state_dir, "motcua.db") < 0 ||
 	    fs_join(s->blob_dir, sizeof(s->blob_dir), opt->state_dir, "blobs") < 0 ||
 	    fs_join(s->manifest_dir, sizeof(s->manifest_dir), opt->state_dir, "manifests") < 0 ||
-	    fs_join(s->quarantine_dir, sizeof(s->quarantine_dir), opt->state_dir, "quarantine") < 0) {
+	    fs_join(s->quarantine_dir, sizeof(s->quarantine_dir), opt->state_dir, "quarantine") < 0 ||
+	    fs_join(s->keycheck_path, sizeof(s->keycheck_path), opt->state_dir, "keycheck") < 0) {
 		r = -ENAMETOOLONG;
 		goto fail;
 	}
@@ -318,21 +354,17 @@ int store_open(const struct store_options *opt, struct store **ret)
 	if (r < 0)
 		goto fail;
 	sweep_blob_tmp(s);
-	has_data =
-	    has_files(s->blob_dir, 1) || has_files(s->manifest_dir, 1) || access(s->db_path, F_OK) == 0;
+	has_data = has_files(s->blob_dir, 1) || has_files(s->manifest_dir, 1) ||
+	    access(s->db_path, F_OK) == 0 || access(s->keycheck_path, F_OK) == 0;
 	r = load_key(opt->key_file, !has_data, key, &s->startup.key_created);
 	if (r < 0)
 		goto fail;
 	r = blobs_open(s->blob_dir, key, &s->blobs);
 	if (r < 0)
 		goto fail;
-	r = key_opens_blobs(s);
-	if (r < 0) {
-		log_error("store: storage key %s does not decrypt the documents already stored; it is "
-			  "not the key of this store; put the right key file back",
-			  opt->key_file);
+	r = check_key(s, key, opt->key_file, &write_keycheck);
+	if (r < 0)
 		goto fail;
-	}
 
 	/* A database deleted from under its manifests is rebuilt too, not started empty. */
 	int db_lost = access(s->db_path, F_OK) != 0 && has_files(s->manifest_dir, 1);
@@ -359,6 +391,15 @@ int store_open(const struct store_options *opt, struct store **ret)
 	r = check_key_id(db, key, opt->key_file);
 	if (r < 0)
 		goto fail;
+	if (write_keycheck) {
+		r = keycheck_write(s->keycheck_path, key);
+		if (r == 0)
+			r = fs_fsync_dir(s->state_dir);
+		if (r < 0) {
+			log_error("store: cannot write the key check %s: %s", s->keycheck_path, strerror(-r));
+			goto fail;
+		}
+	}
 	if (s->startup.rebuilt) {
 		char detail[PATH_MAX + 128];
 		r = store_rebuild(db, s->blobs, s->manifest_dir, &s->startup.restored, &s->startup.skipped);

@@ -23,6 +23,7 @@
 #include "tools/ctl_dossier.h"
 #include "tools/ctl_local.h"
 #include "tools/ctl_sign.h"
+#include "tools/ctl_store.h"
 #include "tools/ctl_users.h"
 #include "tools/ctl_recognize.h"
 
@@ -67,6 +68,7 @@ static void usage(FILE *f)
 	ctl_dossier_usage(f);
 	fprintf(f, "web accounts:\n");
 	ctl_users_usage(f);
+	ctl_store_usage(f);
 	fprintf(f, "recognition (offline, no daemon):\n");
 	ctl_recognize_usage(f);
 }
@@ -729,6 +731,8 @@ int main(int argc, char **argv)
 		r = ctl_local_main(conn, json_out, ac, av);
 	} else if (strcmp(av[0], "users") == 0) {
 		r = ctl_users_main(conn, json_out, ac, av);
+	} else if (strcmp(av[0], "store") == 0) {
+		r = ctl_store_main(conn, json_out, ac, av);
 	} else if (strcmp(av[0], "devices") == 0) {
 		r = cmd_devices(conn, ac, av);
 	} else if (strcmp(av[0], "config") == 0 && strcmp(sub, "show") == 0 && ac == 2) {

@@ -131,6 +131,7 @@ enum MHD_Result page_dossier(struct req *r);
 enum MHD_Result post_dossiers(struct req *r);
 enum MHD_Result page_track(struct req *r);
 void web_dossier_tile(struct req *r, struct buf *b);
+void web_store_tile(struct req *r, struct buf *b); /* store_tile.c: checks, backups, rebuilds */
 enum MHD_Result page_verify(struct req *r); /* copies_page.c */
 enum MHD_Result post_verify(struct req *r);
 enum MHD_Result page_copies(struct req *r);

@@ -54,9 +54,15 @@ step "another store's key while the database is damaged too"
 cp "$STATE/motcua.db" "$T/good.db"
 head -c 20000 /dev/urandom >"$STATE/motcua.db"
 db_sum=$(sha "$STATE/motcua.db")
-refused "wrong key, damaged database" "$KEY" "does not decrypt the documents already stored"
+refused "wrong key, damaged database" "$KEY" "is not the key of this store" "key check"
 cp "$T/good.db" "$STATE/motcua.db"
 db_sum=$(sha "$STATE/motcua.db")
+
+step "another store's key on a store from before the key-check file"
+# An older store has no key-check file: the key is tried on the stored documents instead.
+mv "$STATE/keycheck" "$T/keycheck"
+refused "wrong key, no key check" "$KEY" "does not decrypt the documents already stored"
+[ ! -e "$STATE/keycheck" ] || fail "a key check was written for a wrong key"
 
 step "a key file of the wrong size"
 head -c 16 /dev/urandom >"$KEY"
@@ -68,6 +74,8 @@ daemon_start
 while read -r id f; do get_same "$id" "$f"; done <"$T/docs"
 ok "all $(wc -l <"$T/docs") documents readable and byte-identical"
 ctl audit verify >/dev/null || fail "audit verify after restoring the key"
+[ -s "$STATE/keycheck" ] || fail "the right key on an older store did not write its key check"
+ok "the right key wrote the key check of an older store"
 ok "audit chain verifies"
 daemon_stop
 echo "PASS"

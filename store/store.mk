@@ -1,0 +1,4 @@
+# The store's upkeep (issue 16): key check, store check, record journal, backup, orphans.
+# Sources join STORE_SRC/GATEWAY_SRC in the Makefile; motcuactl's store/backup commands
+# live in tools/ctl_store.c.
+$(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_store.o
