@@ -264,11 +264,13 @@ static int cmd_uplink_status(struct control_ctx *x, json_t *req)
 	int64_t rejected = 0;
 	for (int p = 0; p < OUTBOX_NPRIO; p++)
 		rejected += os.count[3][p];
-	/* Time to drain from the minute's average rate; unknown while nothing moves. */
+	/* Time to drain from the minute's average rate; unknown while nothing moves or the link
+	 * is not known to be up (a rate from before an outage says nothing about after it). */
 	int64_t rate = u.rate_avg_bps > u.rate_bps ? u.rate_avg_bps : u.rate_bps;
-	int64_t eta = os.pending_bytes == 0 ? 0 : rate > 0 ? os.pending_bytes / rate : -1;
-	return control_reply(
-	    x,
+	int64_t eta = os.pending_bytes == 0		       ? 0
+	    : rate > 0 && u.link == UPLINK_LINK_UP ? os.pending_bytes / rate
+						       : -1;
+	json_t *rep =
 	    json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:I, "
 		      "s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
 		      "enabled", strcmp(cfg.uplink_enabled, "yes") == 0, "base_url", cfg.uplink_base_url,
@@ -280,7 +282,14 @@ static int cmd_uplink_status(struct control_ctx *x, json_t *req)
 		      age_seconds(os.oldest_queued_at), "rate_bps", (json_int_t)u.rate_bps, "rate_avg_bps",
 		      (json_int_t)u.rate_avg_bps, "cap_bps", (json_int_t)u.cap_bps, "eta_s", (json_int_t)eta,
 		      "delivered_since_start", (json_int_t)u.delivered, "bytes_sent_since_start",
-		      (json_int_t)u.bytes_sent, "active", u.active, "concurrency", u.concurrency));
+		      (json_int_t)u.bytes_sent, "active", u.active, "concurrency", u.concurrency);
+	if (rep) {
+		json_object_set_new(rep, "last_answer", json_integer(u.last_ok));
+		json_object_set_new(rep, "disk_full", json_boolean(u.disk_full));
+		json_object_set_new(rep, "store_writes_refused", json_integer(u.store_refused));
+		json_object_set_new(rep, "unrecorded", json_integer(u.unrecorded));
+	}
+	return control_reply(x, rep);
 }
 
 /* rejected -> queued on a staff decision, audited in the same commit. */

@@ -32,11 +32,15 @@ struct uplink_report {
 	int64_t delivered; /* items delivered since start */
 	int64_t rejected; /* items rejected since start */
 	int64_t bytes_sent; /* upload bytes put on the wire since start (chunks) */
-	int64_t rate_bps; /* upload bytes per second over the last seconds */
-	int64_t rate_avg_bps; /* over about the last minute (for the time to drain) */
+	int64_t rate_bps; /* upload bytes per second over the last 10 s (never above the wire's) */
+	int64_t rate_avg_bps; /* over the last minute (for the time to drain) */
 	int64_t cap_bps; /* configured cap, 0: none */
 	int active; /* items being worked on */
 	int concurrency;
+	int64_t last_ok; /* wall clock of the last answer from the LGSP (any request, probes too) */
+	int disk_full; /* the store refused a write for lack of space; progress kept in memory */
+	int64_t store_refused; /* store writes refused since that began */
+	int unrecorded; /* receipts and returns kept in memory, waiting to be written */
 };
 
 /* Publishes r (the uplink thread) / reads the last published one (anyone; zeroes with

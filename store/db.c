@@ -13,6 +13,8 @@
 struct db {
 	sqlite3 *h;
 	int counted; /* in open_count */
+	int64_t full_logged; /* when a full disk was last logged at error level (wall clock) */
+	int64_t full_quiet; /* full-disk errors logged at debug level since then */
 };
 
 /* Connections open in this process, to report any left open at exit. */
@@ -274,8 +276,23 @@ static const char *const migrations[] = {
 int db_error(struct db *db, int rc, const char *what)
 {
 	int prim = rc & 0xff;
-	log_error("store: %s: %s (sqlite %d)", what, db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc),
-		  rc);
+	const char *msg = db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+	if (prim == SQLITE_FULL && db) {
+		/* A full disk fails every write until space is freed: once a minute per
+		 * connection is enough (the caller reports the condition). */
+		int64_t now = (int64_t)time(NULL);
+		if (db->full_logged && now - db->full_logged < 60) {
+			db->full_quiet++;
+			log_debug("store: %s: %s (sqlite %d)", what, msg, rc);
+			return -ENOSPC;
+		}
+		log_error("store: %s: %s (sqlite %d); %lld more such errors in the last minute", what, msg,
+			  rc, (long long)db->full_quiet);
+		db->full_logged = now;
+		db->full_quiet = 0;
+		return -ENOSPC;
+	}
+	log_error("store: %s: %s (sqlite %d)", what, msg, rc);
 	switch (prim) {
 	case SQLITE_NOMEM: return -ENOMEM;
 	case SQLITE_FULL: return -ENOSPC;

@@ -102,8 +102,8 @@ int outbox_claim_next(struct db *db, struct outbox_item *ret)
 {
 	sqlite3_stmt *st;
 	char now[32];
-	int64_t id;
-	int r, rc;
+	int64_t id = 0;
+	int r, rc, frc;
 
 	db_now(now);
 	r = db_prepare(db,
@@ -115,14 +115,54 @@ int outbox_claim_next(struct db *db, struct outbox_item *ret)
 		return r;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		r = rc == SQLITE_DONE ? -ENOENT : db_error(db, rc, "claim outbox item");
-		sqlite3_finalize(st);
-		return r;
+	if (rc == SQLITE_ROW) {
+		/* RETURNING hands the row out before the statement's implicit commit, which
+		 * runs when the statement ends: only a clean end makes it a claim. */
+		id = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			rc = SQLITE_MISUSE; /* one id at most: LIMIT 1 */
+	} else if (rc == SQLITE_DONE) {
+		id = -1;
 	}
-	id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	frc = sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, rc, "claim outbox item");
+	if (frc != SQLITE_OK)
+		return db_error(db, frc, "claim outbox item");
+	if (id < 0)
+		return -ENOENT;
 	return outbox_get(db, id, ret);
+}
+
+int outbox_next_unheld(struct db *db, const int64_t *held, int nheld, struct outbox_item *ret)
+{
+	sqlite3_stmt *st;
+	char ids[OUTBOX_HELD_MAX * 21 + 3];
+	size_t n = 0;
+	int r, rc;
+
+	if (nheld < 0 || nheld > OUTBOX_HELD_MAX)
+		return -EINVAL;
+	ids[n++] = '[';
+	for (int i = 0; i < nheld; i++)
+		n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%lld", i ? "," : "", (long long)held[i]);
+	ids[n++] = ']';
+	ids[n] = '\0';
+	r = db_prepare(db,
+		       "SELECT " ITEM_COLS " FROM outbox WHERE state IN ('queued', 'sending') AND id NOT IN "
+		       "(SELECT value FROM json_each(?1)) ORDER BY priority, id LIMIT 1",
+		       &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_item(st, ret);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : db_error(db, rc, "read the next outbox item");
+	sqlite3_finalize(st);
+	return r;
 }
 
 /* Runs an UPDATE that must change exactly the row id in the given state. */
@@ -148,6 +188,14 @@ static int transition(struct db *db, const char *sql, int64_t id, const char *te
 	if (r == 0 && sqlite3_changes(db_handle(db)) != 1)
 		return -ESTALE;
 	return r;
+}
+
+int outbox_claim_id(struct db *db, int64_t id)
+{
+	return transition(db,
+			  "UPDATE outbox SET state = 'sending', updated_at = ?2 WHERE id = ?1 AND "
+			  "state = 'queued'",
+			  id, NULL, 0);
 }
 
 int outbox_progress(struct db *db, int64_t id, int64_t offset, const char *session)

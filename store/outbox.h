@@ -49,11 +49,22 @@ struct outbox_stats {
 int outbox_enqueue(struct db *db, const char *stream, int priority, const char *kind, const char *ref,
 		   const char *idem_key, int64_t bytes, int64_t *ret_id);
 
-/* Takes the next queued item by (priority, id) and marks it sending; -ENOENT when none. */
+/* Takes the next queued item by (priority, id) and marks it sending; -ENOENT when none.  Only
+ * a committed claim is a claim: a failed commit (-ENOSPC on a full disk) returns its -errno. */
 int outbox_claim_next(struct db *db, struct outbox_item *ret);
 
 /* Records how far an upload got (confirmed offset, server's session) for a sending item. */
 int outbox_progress(struct db *db, int64_t id, int64_t offset, const char *session);
+
+/* For when a claim cannot be written (a full disk): the next item by (priority, id) that is
+ * queued, or sending without being one of the caller's held ids (nheld at most
+ * OUTBOX_HELD_MAX), read without writing anything.  0, -ENOENT when none, other -errno. */
+#define OUTBOX_HELD_MAX 256
+int outbox_next_unheld(struct db *db, const int64_t *held, int nheld, struct outbox_item *ret);
+
+/* queued -> sending for the item id (a claim held in memory while the disk was full, written
+ * once it can be); -ESTALE when it is not queued. */
+int outbox_claim_id(struct db *db, int64_t id);
 
 /* sending -> delivered with the receipt; only a receipt marks delivery. */
 int outbox_deliver(struct db *db, int64_t id, const char *receipt);

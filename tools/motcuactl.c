@@ -464,9 +464,19 @@ static void print_uplink(json_t *u)
 		printf("uplink:    %s, link %s since %s (%s)\n", jstr(u, "base_url"), link,
 		       wall(jint(u, "link_since"), a, sizeof(a)),
 		       human_age(jint(u, "link_since") ? now - jint(u, "link_since") : -1, b, sizeof(b)));
+		if (jint(u, "last_answer"))
+			printf("checked:   the LGSP last answered %s ago\n",
+			       human_age(now - jint(u, "last_answer"), b, sizeof(b)));
+		else
+			printf("checked:   the LGSP has not answered since start\n");
 		if (jstr(u, "reason")[0])
 			printf("%s %s\n",
 			       strcmp(link, "up") == 0 ? "last fault:" : "problem:  ", jstr(u, "reason"));
+		if (json_is_true(json_object_get(u, "disk_full")))
+			printf("DISK FULL: the store cannot write (%lld writes refused); the uplink still "
+			       "sends what is stored and keeps %lld receipts in memory. Free space in the "
+			       "state directory (old files, logs; see motcuactl status) so it can write them\n",
+			       (long long)jint(u, "store_writes_refused"), (long long)jint(u, "unrecorded"));
 	}
 	printf("success:   last receipt %s%s%s; %lld delivered since start\n",
 	       wall(jint(u, "last_success"), a, sizeof(a)), jint(u, "last_success") ? ", " : "",
@@ -492,6 +502,7 @@ static void print_uplink(json_t *u)
 	       (long long)jint(u, "concurrency"));
 	printf("drain:     %s\n",
 	       jint(u, "backlog_bytes") == 0 ? "nothing to send"
+		   : strcmp(link, "up") != 0 ? "unknown (the link is not up)"
 		   : jint(u, "eta_s") < 0    ? "unknown (nothing is moving)"
 					     : human_age(jint(u, "eta_s"), a, sizeof(a)));
 }

@@ -73,7 +73,28 @@ struct job {
 	size_t body_len;
 	char body_sha[65];
 	int64_t sent_this_claim; /* chunk bytes sent since the claim (for the log) */
+	int claimed; /* the claim is written in the outbox row (0: held in memory, disk full) */
+	int dirty; /* progress newer than the row (a write was refused) */
+	int64_t chunk_t0; /* when the chunk in flight started (monotonic ms) */
 };
+
+/* A delivery (receipt) or a release that could not be written yet (a full disk); written
+ * again with a back-off until it goes through.  The receipt is not lost meanwhile: the LGSP
+ * gives the same receipt for the same key. */
+#define UPLINK_UNRECORDED_MAX 64
+enum unrec_what { UNREC_RELEASE, UNREC_DELIVER, UNREC_REJECT };
+struct unrecorded {
+	int64_t id;
+	int claimed;
+	enum unrec_what what;
+	char receipt[OUTBOX_TEXT_MAX]; /* the receipt, or the rejection's reason */
+	char detail[OUTBOX_TEXT_MAX + 128]; /* the rejection's audit detail */
+	char kind[32], ref[80];
+	int64_t bytes;
+};
+
+/* One-second buckets of bytes handed to the socket and bytes the LGSP acknowledged. */
+#define UPLINK_RATE_SECS 60
 
 struct uplink {
 	struct store *store;
@@ -110,6 +131,8 @@ struct uplink {
 	int64_t next_probe_ms;
 	int64_t up_ms, revive_ms; /* when the link came back; when to check old transfers */
 	int stopped_by_config; /* 403 / invalid_client: wait for the admin */
+	int64_t suspect_ms; /* when a probe was sent because transfers went quiet, or 0 */
+	int64_t restarts; /* stalled transfers restarted while the link answered */
 	/* dossier status pull (pull.c) */
 	struct xfer *pull_x;
 	int64_t next_pull_ms;
@@ -120,8 +143,23 @@ struct uplink {
 	double bucket;
 	int64_t bucket_ms;
 	int npaused;
-	int64_t sec_start_ms, sec_bytes;
+	int64_t rate_sec; /* monotonic second of ring slot rate_pos */
+	int rate_pos;
+	int64_t ring_sent[UPLINK_RATE_SECS], ring_acked[UPLINK_RATE_SECS];
 	double rate_short, rate_long;
+	int64_t rate_from_ms; /* rates count from here (link up, start) */
+	int64_t last_ok; /* wall clock of the last exchange the LGSP answered */
+	int64_t last_ok_ms; /* the same, monotonic */
+
+	/* a full or failing disk: what could not be written is kept here */
+	struct unrecorded unrec[UPLINK_UNRECORDED_MAX];
+	int nunrec;
+	int64_t unrec_wake_ms;
+	int unrec_fails;
+	int disk_full; /* a write was refused for lack of space and none succeeded since */
+	int64_t store_refused; /* writes refused since the condition began */
+	int64_t store_logged_ms; /* last time the count was logged */
+	int claim_fails;
 	int64_t bytes_sent, delivered, rejected, last_success;
 	int64_t published_ms;
 	int64_t config_ms;
@@ -166,6 +204,22 @@ void pull_done(struct uplink *u, struct xfer *x, CURLcode cc, long status);
 void uplink_link_fault(struct uplink *u, const char *reason);
 void uplink_config_fault(struct uplink *u, const char *reason);
 void uplink_count_sent(struct uplink *u, size_t n);
+/* n upload bytes the LGSP confirmed (a chunk's answer). */
+void uplink_count_acked(struct uplink *u, int64_t n);
+/* Any answer from the LGSP: the path works now. */
+void uplink_answered(struct uplink *u);
+/* A store write on the uplink's path returned r (< 0): logged once per condition, then
+ * counted; -ENOSPC marks the disk full for the status. */
+void uplink_store_fault(struct uplink *u, int r, const char *what);
+/* A store write went through: clears the disk-full condition. */
+void uplink_store_ok(struct uplink *u);
+/* Keeps a delivery (text: the receipt), a rejection (text: the reason, detail: the audit
+ * detail) or a release that could not be written.  0 or -ENOSPC when the list is full. */
+int uplink_unrecorded_add(struct uplink *u, const struct job *j, enum unrec_what what, const char *text,
+			  const char *detail);
+/* The bytes a chunk should hold now: about CHUNK_SECONDS of this job's share of the measured
+ * rate, within [CHUNK_MIN, chunk_bytes]. */
+size_t uplink_chunk_len(struct uplink *u, const struct job *j);
 int64_t uplink_backoff(struct uplink *u, int attempt);
 /* For the pacing read callback: bytes it may send now (SIZE_MAX when unlimited). */
 size_t uplink_allowance(struct uplink *u);

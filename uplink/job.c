@@ -59,15 +59,36 @@ static void session_parse(struct job *j, const char *s)
 	}
 }
 
+/* Writes the claim (when it was held in memory) and the confirmed offset.  A write the disk
+ * refuses keeps the progress in memory (the job goes on; the next confirmed offset tries
+ * again): the LGSP's offset is the truth and is asked after any interruption anyway.  Only an
+ * item no longer ours (-ESTALE: delivered or rejected meanwhile) stops the job. */
 static int save_progress(struct uplink *u, struct job *j)
 {
 	char session[128];
+	int r = 0;
 	session_text(j, session, sizeof(session));
-	int r = outbox_progress(u->db, j->it.id, j->offset, session);
-	if (r < 0)
-		log_error("uplink: item %lld: cannot record its upload progress: %s", (long long)j->it.id,
-			  strerror(-r));
-	return r;
+	if (!j->claimed) {
+		r = outbox_claim_id(u->db, j->it.id);
+		if (r == 0)
+			j->claimed = 1;
+	}
+	if (r == 0)
+		r = outbox_progress(u->db, j->it.id, j->offset, session);
+	if (r == -ESTALE) {
+		log_error("uplink: item %lld is no longer being sent (changed by someone else); "
+			  "dropping its transfer",
+			  (long long)j->it.id);
+		return r;
+	}
+	if (r < 0) {
+		j->dirty = 1;
+		uplink_store_fault(u, r, "upload progress");
+		return 0;
+	}
+	j->dirty = 0;
+	uplink_store_ok(u);
+	return 0;
 }
 
 /* rejected, with the reason, and audited in the same commit. */
@@ -81,6 +102,8 @@ static void job_reject(struct uplink *u, struct job *j, const char *reason)
 	json_decref(d);
 	snprintf(subject, sizeof(subject), "outbox:%lld", (long long)j->it.id);
 	int r = db_begin(u->db);
+	if (r == 0 && !j->claimed)
+		r = outbox_claim_id(u->db, j->it.id);
 	if (r == 0)
 		r = outbox_reject(u->db, j->it.id, reason);
 	if (r == 0)
@@ -89,9 +112,16 @@ static void job_reject(struct uplink *u, struct job *j, const char *reason)
 		r = db_commit(u->db);
 	else
 		db_rollback(u->db);
+	if (r < 0 && r != -ESTALE) {
+		/* Held in memory (so it is not sent again meanwhile) and written later. */
+		uplink_store_fault(u, r, "a rejection");
+		uplink_unrecorded_add(u, j, UNREC_REJECT, reason, detail);
+	}
+	if (r == 0)
+		uplink_store_ok(u);
 	if (r < 0)
-		log_error("uplink: item %lld: cannot record its rejection: %s", (long long)j->it.id,
-			  strerror(-r));
+		log_warn("uplink: item %lld (%s %s) rejected: %s (not yet written: %s)",
+			 (long long)j->it.id, j->it.kind, j->it.ref, reason, strerror(-r));
 	else
 		log_warn("uplink: item %lld (%s %s) rejected: %s; staff can retry it with "
 			 "'motcuactl outbox retry %lld'",
@@ -102,11 +132,12 @@ static void job_reject(struct uplink *u, struct job *j, const char *reason)
 
 void job_release(struct uplink *u, struct job *j, const char *why)
 {
-	int r = outbox_release(u->db, j->it.id);
-	if (r < 0)
-		log_error("uplink: item %lld: cannot put it back in the queue: %s", (long long)j->it.id,
-			  strerror(-r));
-	else
+	/* A claim held in memory was never written: there is nothing to give back. */
+	int r = j->claimed ? outbox_release(u->db, j->it.id) : 0;
+	if (r < 0 && r != -ESTALE) {
+		uplink_store_fault(u, r, "an item's return to the queue");
+		uplink_unrecorded_add(u, j, UNREC_RELEASE, NULL, NULL);
+	} else
 		log_debug("uplink: item %lld back in the queue at offset %lld: %s", (long long)j->it.id,
 			  (long long)j->offset, why);
 	job_free(u, j);
@@ -246,6 +277,7 @@ void job_begin(struct uplink *u, struct job *j, const struct outbox_item *it)
 	j->ph = PH_VERIFY;
 	j->wake_ms = u->now;
 	j->chunk_max = DEFAULT_CHUNK_MAX;
+	j->claimed = strcmp(it->state, "sending") == 0;
 	session_parse(j, it->session);
 	j->offset = j->upload_id[0] ? it->offset : 0;
 	if (lgsp_wire_key(it->idem_key, j->key) < 0) {
@@ -374,7 +406,9 @@ void job_step(struct uplink *u, struct job *j)
 		return;
 	case PH_PATCH: {
 		int64_t left = j->doc.size - j->offset;
-		size_t len = j->chunk_cap;
+		size_t len = uplink_chunk_len(u, j);
+		if (len > j->chunk_cap)
+			len = j->chunk_cap;
 		if ((int64_t)len > j->chunk_max)
 			len = (size_t)j->chunk_max;
 		if ((int64_t)len > left)
@@ -395,6 +429,7 @@ void job_step(struct uplink *u, struct job *j)
 		}
 		x->body = j->chunk;
 		x->body_len = len;
+		j->chunk_t0 = u->now;
 		if (xfer_start(x) == 0)
 			j->x = x;
 		return;
@@ -441,6 +476,8 @@ static void deliver(struct uplink *u, struct job *j, const struct lgsp_receipt *
 		 rc->receipt_id, rc->time, rc->hash);
 	snprintf(subject, sizeof(subject), "outbox:%lld", (long long)j->it.id);
 	int r = db_begin(u->db);
+	if (r == 0 && !j->claimed)
+		r = outbox_claim_id(u->db, j->it.id);
 	if (r == 0)
 		r = outbox_deliver(u->db, j->it.id, receipt);
 	if (r == 0)
@@ -449,13 +486,27 @@ static void deliver(struct uplink *u, struct job *j, const struct lgsp_receipt *
 		r = db_commit(u->db);
 	else
 		db_rollback(u->db);
-	if (r < 0) {
-		/* The receipt is not lost: the same key gets the same receipt next time. */
-		log_error("uplink: item %lld: cannot record its receipt: %s", (long long)j->it.id,
-			  strerror(-r));
-		j->wake_ms = u->now + uplink_backoff(u, ++j->fails);
+	if (r < 0 && r != -ESTALE) {
+		/* Kept in memory and written when the disk allows; the slot goes to the next
+		 * item.  The receipt is not lost either way: the same key gets the same receipt. */
+		uplink_store_fault(u, r, "a receipt");
+		if (uplink_unrecorded_add(u, j, UNREC_DELIVER, receipt, NULL) == 0) {
+			u->delivered++;
+			u->last_success = time(NULL);
+			job_free(u, j);
+		} else {
+			j->wake_ms = u->now + uplink_backoff(u, ++j->fails);
+		}
 		return;
 	}
+	if (r < 0) {
+		log_error("uplink: item %lld was delivered, but its row is no longer being sent "
+			  "(changed by someone else); receipt %s",
+			  (long long)j->it.id, rc->receipt_id);
+		job_free(u, j);
+		return;
+	}
+	uplink_store_ok(u);
 	u->delivered++;
 	u->last_success = time(NULL);
 	log_info("uplink: item %lld (%s %s, %lld bytes) delivered, receipt %s", (long long)j->it.id,
@@ -507,6 +558,7 @@ static void on_chunk(struct uplink *u, struct job *j, struct xfer *x)
 		return;
 	}
 	j->sent_this_claim += off - j->offset;
+	uplink_count_acked(u, off - j->offset);
 	j->offset = off;
 	if (save_progress(u, j) < 0) {
 		job_free(u, j);
@@ -533,6 +585,8 @@ void job_done(struct uplink *u, struct xfer *x, CURLcode cc, long status)
 	int r;
 
 	j->x = NULL;
+	if (cc == CURLE_OK)
+		uplink_answered(u);
 	if (cc != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s%s", tls_error(cc) ? "TLS: " : "",
 			 x->resp_over    ? "answer larger than 64 KiB"

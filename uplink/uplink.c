@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 
 #include "gateway/daemon.h"
 #include "gateway/log.h"
+#include "store/audit.h"
 #include "store/db.h"
 #include "store/fsutil.h"
 #include "store/store.h"
@@ -26,6 +29,11 @@
 #define CLAIM_RECHECK_MS 5000 /* a missed wake-up costs at most this */
 #define PUBLISH_MS 500
 #define REVIVE_MS 1000 /* grace for transfers from before a cut to move again */
+#define IDLE_PROBE_MS 15000 /* with nothing to send, the link is still checked this often */
+#define RATE_SHORT_S 10 /* "now" is the last 10 s; the average the last minute */
+#define CHUNK_SECONDS 1 /* a chunk takes about this long at the measured rate */
+#define CHUNK_MIN 16384
+#define STORE_LOG_MS 60000 /* a refused write is logged once, then a count this often */
 
 static int64_t mono_ms(void)
 {
@@ -55,11 +63,83 @@ size_t uplink_allowance(struct uplink *u)
 	return u->bucket >= 1 ? (size_t)u->bucket : 0;
 }
 
+/* Moves the ring to the current second, zeroing the seconds skipped. */
+static void rate_roll(struct uplink *u)
+{
+	int64_t sec = u->now / 1000;
+	if (sec - u->rate_sec >= UPLINK_RATE_SECS) {
+		memset(u->ring_sent, 0, sizeof(u->ring_sent));
+		memset(u->ring_acked, 0, sizeof(u->ring_acked));
+		u->rate_sec = sec;
+	}
+	while (u->rate_sec < sec) {
+		u->rate_sec++;
+		u->rate_pos = (u->rate_pos + 1) % UPLINK_RATE_SECS;
+		u->ring_sent[u->rate_pos] = u->ring_acked[u->rate_pos] = 0;
+	}
+}
+
 void uplink_count_sent(struct uplink *u, size_t n)
 {
 	u->bucket -= (double)n;
-	u->sec_bytes += (int64_t)n;
 	u->bytes_sent += (int64_t)n;
+	rate_roll(u);
+	u->ring_sent[u->rate_pos] += (int64_t)n;
+}
+
+void uplink_count_acked(struct uplink *u, int64_t n)
+{
+	rate_roll(u);
+	u->ring_acked[u->rate_pos] += n;
+}
+
+void uplink_answered(struct uplink *u)
+{
+	u->last_ok = time(NULL);
+	u->last_ok_ms = u->now;
+}
+
+/* Bytes over the last secs seconds (the current one included), divided by the time they
+ * cover: the window, or less when the rates started counting later (but at least 5 s, so
+ * the first acknowledgements after a cut cannot make a burst look like a rate).  The lower of
+ * what was handed to the socket and what the LGSP confirmed: neither can exceed the wire for
+ * long, and a socket buffer filling after a cut, or a backlog of confirmations arriving at
+ * once, inflates only one of them. */
+static double window_rate(struct uplink *u, int secs)
+{
+	int64_t sent = 0, acked = 0;
+	for (int i = 0; i < secs; i++) {
+		int k = (u->rate_pos - i + UPLINK_RATE_SECS) % UPLINK_RATE_SECS;
+		sent += u->ring_sent[k];
+		acked += u->ring_acked[k];
+	}
+	double span = (double)(u->now - u->rate_from_ms) / 1000.0;
+	if (span > secs)
+		span = secs;
+	if (span < 5)
+		span = 5;
+	return (double)(sent < acked ? sent : acked) / span;
+}
+
+size_t uplink_chunk_len(struct uplink *u, const struct job *j)
+{
+	(void)j;
+	int64_t cfg = u->cfg.uplink_chunk_bytes;
+	int active = 0;
+	for (int i = 0; i < u->nslots; i++)
+		active += u->jobs[i].used && u->jobs[i].has_blob;
+	if (active < 1)
+		active = 1;
+	/* No measurement yet (start, or just after a cut): start small and let the rate grow
+	 * it; a chunk cut by the link costs what it held. */
+	double rate = u->rate_short;
+	int64_t want = (int64_t)(rate * CHUNK_SECONDS / active);
+	want = want / 4096 * 4096;
+	if (want < CHUNK_MIN)
+		want = CHUNK_MIN;
+	if (want > cfg)
+		want = cfg;
+	return (size_t)want;
 }
 
 static void pace(struct uplink *u)
@@ -83,14 +163,9 @@ static void pace(struct uplink *u)
 			}
 		}
 	}
-	int64_t dt = u->now - u->sec_start_ms;
-	if (dt >= 1000) {
-		double inst = (double)u->sec_bytes * 1000.0 / (double)dt;
-		u->rate_short = u->rate_short * 0.5 + inst * 0.5;
-		u->rate_long += (inst - u->rate_long) / 30.0;
-		u->sec_bytes = 0;
-		u->sec_start_ms = u->now;
-	}
+	rate_roll(u);
+	u->rate_short = window_rate(u, RATE_SHORT_S);
+	u->rate_long = window_rate(u, UPLINK_RATE_SECS);
 }
 
 /* ---- status ---------------------------------------------------------------------------- */
@@ -119,6 +194,10 @@ static void publish(struct uplink *u)
 	r.cap_bps = u->cfg.uplink_max_bytes_per_second;
 	r.active = active_jobs(u);
 	r.concurrency = u->nslots;
+	r.last_ok = u->last_ok;
+	r.disk_full = u->disk_full;
+	r.store_refused = u->store_refused;
+	r.unrecorded = u->nunrec;
 	events_uplink_publish(&r);
 	u->published_ms = u->now;
 }
@@ -182,6 +261,7 @@ static void link_down(struct uplink *u, const char *why)
 static void link_up(struct uplink *u)
 {
 	u->probe_fails = 0;
+	u->suspect_ms = 0;
 	set_link(u, UPLINK_LINK_UP, "");
 	/* Every waiting item at once: slots fill now, waiting jobs start now. */
 	u->queue_empty = 0;
@@ -217,6 +297,54 @@ static void revive(struct uplink *u)
 	}
 }
 
+/* 1 when the transfer's connection has bytes out that nothing acknowledged for quiet_ms and
+ * libcurl moved nothing meanwhile: the wire, not the server, is stuck (TCP_INFO; a chunk that
+ * merely waits in the socket buffer on a slow link still sees ACKs). */
+static int wire_stalled(const struct uplink *u, const struct xfer *x, int64_t quiet_ms)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	if (!x || x->paused || u->now - x->progress_ms < quiet_ms)
+		return 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD)
+		return u->now - x->progress_ms >= 2 * quiet_ms; /* connecting: only the clock */
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return 0;
+	return ti.tcpi_unacked > 0 && (int64_t)ti.tcpi_last_ack_recv >= quiet_ms;
+}
+
+static int64_t quiet_ms(const struct uplink *u)
+{
+	int64_t q = u->cfg.uplink_probe_interval_ms;
+	return q < 1000 ? 1000 : q;
+}
+
+/* The probe sent because transfers went quiet came back: the path works, so transfers that
+ * have not moved since before it was sent are stuck in TCP's back-off on a dead connection.
+ * They are restarted from the LGSP's confirmed offset at once instead of waiting for the
+ * stall timeout; a restart costs only the unconfirmed part of the chunk in hand. */
+static void restart_stalled(struct uplink *u)
+{
+	int64_t since = u->suspect_ms;
+	u->suspect_ms = 0;
+	for (int i = 0; i < u->nslots; i++) {
+		struct job *j = &u->jobs[i];
+		if (!j->used || !j->x || !wire_stalled(u, j->x, u->now - since))
+			continue;
+		log_debug("uplink: item %lld: nothing moved for %lld ms while the link answers; "
+			  "restarting the transfer from the confirmed offset",
+			  (long long)j->it.id, (long long)(u->now - j->x->progress_ms));
+		u->restarts++;
+		xfer_free(j->x);
+		j->x = NULL;
+		if (j->ph == PH_PATCH)
+			j->ph = PH_QUERY;
+		j->wake_ms = u->now;
+	}
+}
+
 static int probes_in_flight(const struct uplink *u)
 {
 	int n = 0;
@@ -246,9 +374,12 @@ static void probe_done(struct uplink *u, struct xfer *x, CURLcode cc, long statu
 			u->probes[i] = NULL;
 	if (cc == CURLE_OK) {
 		/* Any HTTP answer proves the path (server faults are handled per request). */
+		uplink_answered(u);
 		if (u->link != UPLINK_LINK_UP)
 			link_up(u);
 		u->probe_fails = 0;
+		if (u->suspect_ms)
+			restart_stalled(u);
 		return;
 	}
 	snprintf(why, sizeof(why), "%.190s", x->err[0] ? x->err : curl_easy_strerror(cc));
@@ -266,18 +397,24 @@ static void probe_done(struct uplink *u, struct xfer *x, CURLcode cc, long statu
  * probes, which notice the return within one interval. */
 static void suspect_silence(struct uplink *u)
 {
-	int64_t quiet = 2 * u->cfg.uplink_probe_interval_ms;
-	if (quiet < 1000)
-		quiet = 1000;
-	if (u->link != UPLINK_LINK_UP || probes_in_flight(u) > 0 || u->now < u->next_probe_ms)
+	if (u->link != UPLINK_LINK_UP || probes_in_flight(u) > 0)
+		return;
+	/* With nothing to send, nothing else would notice the city going away: a light probe
+	 * now and then keeps "link up" true. */
+	if (u->now - u->last_ok_ms >= IDLE_PROBE_MS && u->now >= u->next_probe_ms) {
+		probe_start(u);
+		return;
+	}
+	if (u->now < u->next_probe_ms)
 		return;
 	for (int i = 0; i < u->nslots; i++) {
 		struct xfer *x = u->jobs[i].x;
-		if (x && !x->paused && u->now - x->progress_ms > quiet) {
+		if (wire_stalled(u, x, quiet_ms(u))) {
 			log_debug("uplink: item %lld: nothing moved for %lld ms; probing the link",
 				  (long long)u->jobs[i].it.id, (long long)(u->now - x->progress_ms));
 			if (u->probe_fails < 1)
 				u->probe_fails = 1;
+			u->suspect_ms = u->now;
 			probe_start(u);
 			return;
 		}
@@ -308,6 +445,149 @@ void uplink_config_fault(struct uplink *u, const char *reason)
 		if (u->jobs[i].used && !u->jobs[i].x)
 			job_release(u, &u->jobs[i], "stopped");
 	publish(u);
+}
+
+/* ---- a full or failing disk ------------------------------------------------------------ */
+
+void uplink_store_fault(struct uplink *u, int r, const char *what)
+{
+	int full = r == -ENOSPC;
+	u->store_refused++;
+	if (full && !u->disk_full) {
+		u->disk_full = 1;
+		u->store_logged_ms = u->now;
+		log_error("uplink: the disk is full: %s cannot be written; still sending what is "
+			  "stored, keeping progress and receipts in memory until space is freed "
+			  "(free space in the state directory)",
+			  what);
+		publish(u);
+	} else if (u->now - u->store_logged_ms >= STORE_LOG_MS || u->store_refused == 1) {
+		u->store_logged_ms = u->now;
+		log_msg(full ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR,
+			"uplink: %s: %lld store writes refused so far (last: %s, %s); %d receipts wait "
+			"to be written",
+			full ? "the disk is still full" : "store writes fail", (long long)u->store_refused,
+			what, strerror(-r), u->nunrec);
+	}
+}
+
+void uplink_store_ok(struct uplink *u)
+{
+	if (!u->disk_full && u->store_refused == 0)
+		return;
+	log_info("uplink: store writes work again after %lld refused%s", (long long)u->store_refused,
+		 u->disk_full ? " (the disk has room again)" : "");
+	u->disk_full = 0;
+	u->store_refused = 0;
+	publish(u);
+}
+
+int uplink_unrecorded_add(struct uplink *u, const struct job *j, enum unrec_what what, const char *text,
+			  const char *detail)
+{
+	if (u->nunrec >= UPLINK_UNRECORDED_MAX)
+		return -ENOSPC;
+	struct unrecorded *e = &u->unrec[u->nunrec++];
+	memset(e, 0, sizeof(*e));
+	e->id = j->it.id;
+	e->claimed = j->claimed;
+	e->what = what;
+	snprintf(e->receipt, sizeof(e->receipt), "%s", text ? text : "");
+	snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
+	snprintf(e->kind, sizeof(e->kind), "%s", j->it.kind);
+	snprintf(e->ref, sizeof(e->ref), "%s", j->it.ref);
+	e->bytes = j->it.bytes;
+	if (!u->unrec_wake_ms)
+		u->unrec_wake_ms = u->now + uplink_backoff(u, ++u->unrec_fails);
+	return 0;
+}
+
+static void unrecorded_drop(struct uplink *u, int i)
+{
+	u->unrec[i] = u->unrec[--u->nunrec];
+}
+
+/* One kept record in one commit (with its audit row, and the claim when it was held in
+ * memory). */
+static int unrecorded_write(struct uplink *u, struct unrecorded *e)
+{
+	char subject[64];
+	int r;
+	if (e->what == UNREC_RELEASE)
+		return e->claimed ? outbox_release(u->db, e->id) : 0;
+	snprintf(subject, sizeof(subject), "outbox:%lld", (long long)e->id);
+	r = db_begin(u->db);
+	if (r == 0 && !e->claimed)
+		r = outbox_claim_id(u->db, e->id);
+	if (r == 0 && e->what == UNREC_DELIVER)
+		r = outbox_deliver(u->db, e->id, e->receipt);
+	if (r == 0 && e->what == UNREC_REJECT)
+		r = outbox_reject(u->db, e->id, e->receipt);
+	if (r == 0)
+		r = audit_append(u->db, "uplink",
+				 e->what == UNREC_DELIVER ? "outbox.delivered" : "outbox.rejected", subject,
+				 e->what == UNREC_DELIVER ? e->receipt : e->detail);
+	if (r == 0)
+		r = db_commit(u->db);
+	if (r < 0)
+		db_rollback(u->db);
+	if (r == 0)
+		log_info("uplink: item %lld (%s %s, %lld bytes) %s %s (written late: the disk was full)",
+			 (long long)e->id, e->kind, e->ref, (long long)e->bytes,
+			 e->what == UNREC_DELIVER ? "delivered, receipt" : "rejected:", e->receipt);
+	return r;
+}
+
+/* Writes what was kept in memory; stops at the first refusal and tries again after a
+ * back-off. */
+static void unrecorded_flush(struct uplink *u)
+{
+	if (!u->nunrec || u->now < u->unrec_wake_ms)
+		return;
+	while (u->nunrec > 0) {
+		struct unrecorded *e = &u->unrec[u->nunrec - 1];
+		int r = unrecorded_write(u, e);
+		if (r < 0 && r != -ESTALE) {
+			uplink_store_fault(u, r, "a record kept in memory");
+			u->unrec_wake_ms = u->now + uplink_backoff(u, ++u->unrec_fails);
+			return;
+		}
+		if (r == -ESTALE)
+			log_warn("uplink: item %lld changed state before what happened to it could be "
+				 "written",
+				 (long long)e->id);
+		else
+			uplink_store_ok(u);
+		unrecorded_drop(u, u->nunrec - 1);
+		u->published_ms = 0;
+	}
+	u->unrec_fails = 0;
+	u->unrec_wake_ms = 0;
+	u->queue_empty = 0;
+}
+
+/* When a claim cannot be written: the next item no slot and no kept receipt holds, read
+ * without writing (a release not yet written does not hold its item: it may be sent). */
+static int claim_in_memory(struct uplink *u, struct outbox_item *it)
+{
+	int64_t held[UPLINK_SLOTS_MAX + UPLINK_UNRECORDED_MAX];
+	int n = 0;
+	for (int i = 0; i < u->nslots; i++)
+		if (u->jobs[i].used)
+			held[n++] = u->jobs[i].it.id;
+	for (int i = 0; i < u->nunrec; i++)
+		if (u->unrec[i].what != UNREC_RELEASE)
+			held[n++] = u->unrec[i].id;
+	int r = outbox_next_unheld(u->db, held, n, it);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < u->nunrec; i++)
+		if (u->unrec[i].id == it->id) {
+			/* its release was not written: the row still says sending, and so it is */
+			unrecorded_drop(u, i);
+			break;
+		}
+	return 0;
 }
 
 /* ---- slots ----------------------------------------------------------------------------- */
@@ -344,14 +624,37 @@ static void fill_slots(struct uplink *u)
 		struct outbox_item it;
 		if (u->jobs[i].used)
 			continue;
-		int r = outbox_claim_next(u->db, &it);
-		if (r < 0) {
-			if (r != -ENOENT)
-				log_error("uplink: cannot read the outbox: %s", strerror(-r));
+		/* Records kept in memory hold their items: keep room for every slot's. */
+		if (u->nunrec + u->nslots > UPLINK_UNRECORDED_MAX) {
 			u->queue_empty = 1;
-			u->next_claim_ms = u->now + (r == -ENOENT ? CLAIM_RECHECK_MS : 1000);
+			u->next_claim_ms = u->unrec_wake_ms;
 			return;
 		}
+		int r = outbox_claim_next(u->db, &it);
+		if (r < 0 && r != -ENOENT) {
+			/* Not a claim: the commit failed (a full disk).  Delivering is what frees
+			 * the box, so the item is sent with its claim held in memory. */
+			uplink_store_fault(u, r, "a claim");
+			r = claim_in_memory(u, &it);
+			if (r < 0 && r != -ENOENT) {
+				u->claim_fails++;
+				u->queue_empty = 1;
+				u->next_claim_ms = u->now + uplink_backoff(u, u->claim_fails);
+				log_msg(u->claim_fails == 1 ? LOG_LEVEL_ERROR : LOG_LEVEL_DEBUG,
+					"uplink: cannot read the outbox: %s; trying again with a back-off",
+					strerror(-r));
+				return;
+			}
+		} else if (r == 0) {
+			uplink_store_ok(u);
+		}
+		if (r == -ENOENT) {
+			u->claim_fails = 0;
+			u->queue_empty = 1;
+			u->next_claim_ms = u->now + CLAIM_RECHECK_MS;
+			return;
+		}
+		u->claim_fails = 0;
 		job_begin(u, &u->jobs[i], &it);
 	}
 }
@@ -402,6 +705,8 @@ static int64_t next_wake(struct uplink *u)
 		t = u->now;
 	if (u->revive_ms && u->revive_ms < t)
 		t = u->revive_ms;
+	if (u->nunrec && u->unrec_wake_ms < t)
+		t = u->unrec_wake_ms;
 	if (u->link == UPLINK_LINK_UP && !u->pull_x && u->next_pull_ms < t)
 		t = u->next_pull_ms;
 	int64_t tk = token_next_ms(u);
@@ -431,7 +736,8 @@ static void *thread_main(void *arg)
 			  (long)(u->nslots + UPLINK_PROBES_MAX + 1));
 	curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, (long)(u->nslots + 2));
 	u->now = mono_ms();
-	u->bucket_ms = u->sec_start_ms = u->now;
+	u->bucket_ms = u->rate_from_ms = u->now;
+	u->rate_sec = u->now / 1000;
 	u->bucket = burst(u);
 	u->link = UPLINK_LINK_UNKNOWN;
 	u->link_since = time(NULL);
@@ -459,6 +765,7 @@ static void *thread_main(void *arg)
 			probe_start(u);
 		suspect_silence(u);
 		revive(u);
+		unrecorded_flush(u);
 		pull_tick(u);
 		fill_slots(u);
 		for (int i = 0; i < u->nslots; i++)

@@ -161,6 +161,9 @@ struct web_status {
 	int link; /* enum uplink_link, or -1 when the uplink is not built in */
 	char link_reason[200];
 	int64_t link_since;
+	int64_t link_checked; /* wall clock of the LGSP's last answer, 0: none */
+	int uplink_disk_full;
+	int64_t uplink_unrecorded;
 	int64_t delivered_since_start;
 	int64_t queued, sending, delivered, rejected, rejected_aside;
 	int64_t pending_bytes;

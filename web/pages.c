@@ -82,6 +82,13 @@ enum MHD_Result page_dashboard(struct req *r)
 		web_notice(&b, "err", t.p ? t.p : "");
 		buf_free(&t);
 	}
+	if (st.uplink_disk_full) {
+		struct buf t;
+		buf_init(&t, 1024);
+		buf_t(&t, r->lang, S_UPLINK_DISK_FULL, st.uplink_unrecorded, 0, NULL);
+		web_notice(&b, "err", t.p ? t.p : "");
+		buf_free(&t);
+	}
 	buf_puts(&b, "<div class=\"tiles\">");
 
 	enum str ls = st.link == UPLINK_LINK_UP ? S_LINK_UP
@@ -100,6 +107,14 @@ enum MHD_Result page_dashboard(struct req *r)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 		buf_puts(&b, "<p>");
 		buf_t(&b, r->lang, S_LINK_SINCE, 0, 0, when);
+		buf_puts(&b, "</p>");
+	}
+	if (st.link_checked > 0 && st.link >= UPLINK_LINK_UP) {
+		int64_t ago = (int64_t)time(NULL) - st.link_checked;
+		buf_puts(&b, "<p id=\"link-checked\">");
+		buf_esc(&b, T(r->lang, S_LINK_CHECKED));
+		buf_puts(&b, " ");
+		buf_age(&b, r->lang, ago < 0 ? 0 : ago);
 		buf_puts(&b, "</p>");
 	}
 	if (st.link_reason[0] && st.link == UPLINK_LINK_DOWN) {

@@ -92,6 +92,9 @@ static int status_compute(struct req *r, struct web_status *st)
 	st->link = rep.link;
 	snprintf(st->link_reason, sizeof(st->link_reason), "%s", rep.reason);
 	st->link_since = rep.link_since;
+	st->link_checked = rep.last_ok;
+	st->uplink_disk_full = rep.disk_full;
+	st->uplink_unrecorded = rep.unrecorded;
 	st->delivered_since_start = rep.delivered;
 	rc = outbox_stats(db, &os);
 	if (rc < 0)

@@ -20,6 +20,7 @@
 
 #define MEMORY_LIMIT (64 * 1024) /* per connection: request line, headers, read buffer */
 #define PEM_MAX (256 * 1024)
+#define DRAIN_MAX (32 * 1024 * 1024) /* body read and dropped before an early answer */
 
 /* One request in flight. */
 struct req {
@@ -364,6 +365,20 @@ static enum MHD_Result send_reply(struct sim *s, struct MHD_Connection *c, struc
 	return ret;
 }
 
+static int expects_continue(struct MHD_Connection *c)
+{
+	const char *e = header(c, MHD_HTTP_HEADER_EXPECT);
+	return e && strcasecmp(e, "100-continue") == 0;
+}
+
+/* A body the early answer waits for: known length of at most DRAIN_MAX. */
+static int body_drainable(struct MHD_Connection *c)
+{
+	uint64_t n = 0;
+	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl && sim_parse_u64(cl, DRAIN_MAX, &n) == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -378,8 +393,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		q->w.fd = -1;
 		*con_cls = q;
 		begin(s, c, url, method, q);
-		if (q->have_early && q->route.has_body && q->fault != FAULT_RESET) {
-			/* Answer now: a client that sent Expect: 100-continue keeps its body. */
+		if (q->have_early && q->route.has_body && q->fault != FAULT_RESET &&
+		    (expects_continue(c) || !body_drainable(c))) {
+			/* Answer now: a client that sent Expect: 100-continue keeps its body.  One
+			 * that did not is already sending it: the body is read and dropped below
+			 * before the answer (closing first breaks its pipe mid-send), unless it is
+			 * too large to be worth reading. */
 			return send_reply(s, c, q, &q->early, method);
 		}
 		return MHD_YES;
