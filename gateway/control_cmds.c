@@ -267,22 +267,21 @@ static int cmd_uplink_status(struct control_ctx *x, json_t *req)
 	/* Time to drain from the minute's average rate; unknown while nothing moves or the link
 	 * is not known to be up (a rate from before an outage says nothing about after it). */
 	int64_t rate = u.rate_avg_bps > u.rate_bps ? u.rate_avg_bps : u.rate_bps;
-	int64_t eta = os.pending_bytes == 0		       ? 0
+	int64_t eta = os.pending_bytes == 0        ? 0
 	    : rate > 0 && u.link == UPLINK_LINK_UP ? os.pending_bytes / rate
-						       : -1;
-	json_t *rep =
-	    json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:I, "
-		      "s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
-		      "enabled", strcmp(cfg.uplink_enabled, "yes") == 0, "base_url", cfg.uplink_base_url,
-		      "link", events_link_name(u.link), "reason", u.reason, "link_since",
-		      (json_int_t)u.link_since, "last_success", (json_int_t)u.last_success, "backlog_items",
-		      (json_int_t)items, "queued", (json_int_t)queued, "sending", (json_int_t)sending,
-		      "rejected", (json_int_t)rejected, "backlog_bytes", (json_int_t)os.pending_bytes,
-		      "oldest_queued_at", os.oldest_queued_at, "oldest_queued_age_s",
-		      age_seconds(os.oldest_queued_at), "rate_bps", (json_int_t)u.rate_bps, "rate_avg_bps",
-		      (json_int_t)u.rate_avg_bps, "cap_bps", (json_int_t)u.cap_bps, "eta_s", (json_int_t)eta,
-		      "delivered_since_start", (json_int_t)u.delivered, "bytes_sent_since_start",
-		      (json_int_t)u.bytes_sent, "active", u.active, "concurrency", u.concurrency);
+						   : -1;
+	json_t *rep = json_pack(
+	    "{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+	    "enabled", strcmp(cfg.uplink_enabled, "yes") == 0, "base_url", cfg.uplink_base_url, "link",
+	    events_link_name(u.link), "reason", u.reason, "link_since", (json_int_t)u.link_since,
+	    "last_success", (json_int_t)u.last_success, "backlog_items", (json_int_t)items, "queued",
+	    (json_int_t)queued, "sending", (json_int_t)sending, "rejected", (json_int_t)rejected,
+	    "backlog_bytes", (json_int_t)os.pending_bytes, "oldest_queued_at", os.oldest_queued_at,
+	    "oldest_queued_age_s", age_seconds(os.oldest_queued_at), "rate_bps", (json_int_t)u.rate_bps,
+	    "rate_avg_bps", (json_int_t)u.rate_avg_bps, "cap_bps", (json_int_t)u.cap_bps, "eta_s",
+	    (json_int_t)eta, "delivered_since_start", (json_int_t)u.delivered, "bytes_sent_since_start",
+	    (json_int_t)u.bytes_sent, "active", u.active, "concurrency", u.concurrency);
 	if (rep) {
 		json_object_set_new(rep, "last_answer", json_integer(u.last_ok));
 		json_object_set_new(rep, "disk_full", json_boolean(u.disk_full));

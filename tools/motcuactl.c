@@ -473,10 +473,11 @@ static void print_uplink(json_t *u)
 			printf("%s %s\n",
 			       strcmp(link, "up") == 0 ? "last fault:" : "problem:  ", jstr(u, "reason"));
 		if (json_is_true(json_object_get(u, "disk_full")))
-			printf("DISK FULL: the store cannot write (%lld writes refused); the uplink still "
-			       "sends what is stored and keeps %lld receipts in memory. Free space in the "
-			       "state directory (old files, logs; see motcuactl status) so it can write them\n",
-			       (long long)jint(u, "store_writes_refused"), (long long)jint(u, "unrecorded"));
+			printf(
+			    "DISK FULL: the store cannot write (%lld writes refused); the uplink still "
+			    "sends what is stored and keeps %lld receipts in memory. Free space in the "
+			    "state directory (old files, logs; see motcuactl status) so it can write them\n",
+			    (long long)jint(u, "store_writes_refused"), (long long)jint(u, "unrecorded"));
 	}
 	printf("success:   last receipt %s%s%s; %lld delivered since start\n",
 	       wall(jint(u, "last_success"), a, sizeof(a)), jint(u, "last_success") ? ", " : "",

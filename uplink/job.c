@@ -120,8 +120,8 @@ static void job_reject(struct uplink *u, struct job *j, const char *reason)
 	if (r == 0)
 		uplink_store_ok(u);
 	if (r < 0)
-		log_warn("uplink: item %lld (%s %s) rejected: %s (not yet written: %s)",
-			 (long long)j->it.id, j->it.kind, j->it.ref, reason, strerror(-r));
+		log_warn("uplink: item %lld (%s %s) rejected: %s (not yet written: %s)", (long long)j->it.id,
+			 j->it.kind, j->it.ref, reason, strerror(-r));
 	else
 		log_warn("uplink: item %lld (%s %s) rejected: %s; staff can retry it with "
 			 "'motcuactl outbox retry %lld'",

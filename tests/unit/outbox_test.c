@@ -34,16 +34,16 @@ static int full_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 	struct full_file *ff = (struct full_file *)f;
 	return disk_full ? SQLITE_FULL : ff->real->pMethods->xWrite(ff->real, p, n, off);
 }
-#define FWD(name, sig, args)                                                                          \
-	static int full_##name sig                                                                    \
-	{                                                                                             \
-		struct full_file *ff = (struct full_file *)f;                                         \
-		return ff->real->pMethods->x##name args;                                              \
+#define FWD(name, sig, args)                                  \
+	static int full_##name sig                            \
+	{                                                     \
+		struct full_file *ff = (struct full_file *)f; \
+		return ff->real->pMethods->x##name args;      \
 	}
 FWD(Read, (sqlite3_file * f, void *p, int n, sqlite3_int64 off), (ff->real, p, n, off))
 FWD(Truncate, (sqlite3_file * f, sqlite3_int64 size), (ff->real, size))
 FWD(Sync, (sqlite3_file * f, int flags), (ff->real, flags))
-FWD(FileSize, (sqlite3_file * f, sqlite3_int64 * size), (ff->real, size))
+FWD(FileSize, (sqlite3_file * f, sqlite3_int64 *size), (ff->real, size))
 FWD(Lock, (sqlite3_file * f, int l), (ff->real, l))
 FWD(Unlock, (sqlite3_file * f, int l), (ff->real, l))
 FWD(CheckReservedLock, (sqlite3_file * f, int *out), (ff->real, out))
