@@ -12,7 +12,7 @@ CC        ?= cc
 # adds to DEB_DEPS in its fragment.
 DEB_DEPS := build-essential pkg-config clang-format sqlite3 libsqlite3-dev libssl-dev \
             libjansson-dev libinih-dev libcmocka-dev libsystemd-dev openssl \
-            hyperfine clang libclang-rt-14-dev util-linux procps python3 coreutils git
+            hyperfine clang libclang-rt-14-dev util-linux procps python3 coreutils git tzdata
 
 PKGS      := sqlite3 libcrypto jansson inih libsystemd libmosquitto
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \

@@ -80,6 +80,7 @@ static const struct key keys[] = {
 	INT("devices", dynsec_batch_ms, 0, 10000, "200"),
 	STR("gateway", agency_code, KEY_STRING, "000.00.00.H00"),
 	STR("gateway", commune_name, KEY_STRING, "Xã Thử Nghiệm"),
+	STR("gateway", timezone, KEY_STRING, "Asia/Ho_Chi_Minh"),
 	STR("queue", services, KEY_STRING, "A:Hộ tịch:1,2;B:Chứng thực:3;C:Đất đai:4"),
 	STR("queue", ticket_url, KEY_STRING, ""),
 	INT("queue", tickets_per_day, 1, 9999, "999"),

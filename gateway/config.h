@@ -42,6 +42,7 @@ struct config {
 	/* [gateway] */
 	char agency_code[32];
 	char commune_name[128];
+	char timezone[64]; /* tz database name: every time a person reads is in this zone */
 	/* [queue] (gateway/queue.c: tickets, counters, statistics) */
 	char services[1024]; /* "A:Hộ tịch:1,2;B:Chứng thực:3" (gateway/queue_conf.h) */
 	char ticket_url[CONFIG_PATH_MAX]; /* QR on tickets: this URL + day/code; "" plain code */

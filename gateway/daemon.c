@@ -66,6 +66,7 @@ static void warn_restart_keys(const struct config *old, const struct config *new
 		{ "[daemon] runtime_dir", offsetof(struct config, runtime_dir) },
 		{ "[daemon] control_socket", offsetof(struct config, control_socket) },
 		{ "[daemon] control_group", offsetof(struct config, control_group) },
+		{ "[gateway] timezone", offsetof(struct config, timezone) },
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp((const char *)old + keys[i].off, (const char *)new + keys[i].off) != 0)
@@ -115,6 +116,17 @@ int daemon_run(const char *config_path, const struct config *cfg)
 
 	started = time(NULL);
 	set_config(cfg);
+	/* The zone of every time a person reads (localtime_r).  Set once, before any thread: TZ
+	 * is process state that libc reads without a lock, so a reload does not change it. */
+	char zone[128];
+	snprintf(zone, sizeof(zone), "/usr/share/zoneinfo/%s", cfg->timezone);
+	if (!cfg->timezone[0] || cfg->timezone[0] == '/' || strstr(cfg->timezone, "..") ||
+	    access(zone, R_OK) != 0)
+		log_warn("[gateway] timezone = %s is not a zone of the tz database (is tzdata "
+			 "installed?): times are shown in UTC",
+			 cfg->timezone);
+	else if (setenv("TZ", cfg->timezone, 1) == 0)
+		tzset();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -366,7 +366,7 @@ static int token_row(void *ctx, const struct api_token *t)
 	buf_puts(b, "</td><td>");
 	buf_esc(b, t->created_by);
 	buf_puts(b, "</td><td>");
-	buf_esc(b, t->created_at);
+	buf_when_iso(b, t->created_at);
 	buf_puts(b, "</td><td>");
 	if (t->revoked) {
 		buf_esc(b, T(x->r->lang, S_TOKEN_REVOKED));

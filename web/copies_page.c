@@ -13,6 +13,7 @@
 #include "gateway/sign/verify.h"
 #include "store/copies.h"
 #include "web/internal.h"
+#include "web/labels.h"
 
 #define HTML "text/html; charset=utf-8"
 #define COPIES_SHOWN 50
@@ -30,11 +31,15 @@ static int copy_row(void *ctx, const struct copy_row *c)
 	x->rows++;
 	buf_printf(b, "<tr><td class=\"num\">%lld</td><td>%02lld/%lld</td>", (long long)c->number,
 		   (long long)c->book, (long long)c->year);
-	web_td(b, c->state);
+	buf_puts(b, "<td>");
+	buf_label(b, x->r->lang, LG_COPY_STATE, c->state);
+	buf_puts(b, "</td>");
 	web_td(b, c->official);
 	buf_printf(b, "<td><a href=\"/documents/%s\"><code>%.12s</code></a></td>", c->original_id,
 		   c->original_id);
-	web_td(b, c->issued_at[0] ? c->issued_at : c->created_at);
+	buf_puts(b, "<td>");
+	buf_when_iso(b, c->issued_at[0] ? c->issued_at : c->created_at);
+	buf_puts(b, "</td>");
 	buf_puts(b, "<td>");
 	if (c->doc_id[0]) {
 		buf_printf(b, "<a href=\"/documents/%s/raw?download=1\" download>", c->doc_id);
@@ -233,8 +238,8 @@ static void fmt_time(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	localtime_r(&tt, &tm);
+	strftime(out, 32, "%d/%m/%Y %H:%M:%S", &tm);
 }
 
 static void verdict_html(struct req *r, struct buf *b, const struct copy_verdict *v)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -190,4 +191,56 @@ void buf_age(struct buf *b, enum lang lang, int64_t s)
 		buf_t(b, lang, S_AGE_H, s / 3600, (s % 3600) / 60, NULL);
 	else
 		buf_t(b, lang, S_AGE_D, s / 86400, (s % 86400) / 3600, NULL);
+}
+
+void buf_when(struct buf *b, int64_t unix_s)
+{
+	char out[32];
+	struct tm tm;
+	time_t t = (time_t)unix_s;
+	if (unix_s <= 0 || !localtime_r(&t, &tm)) {
+		buf_puts(b, "—");
+		return;
+	}
+	strftime(out, sizeof(out), "%d/%m/%Y %H:%M", &tm);
+	buf_puts(b, out);
+}
+
+int64_t web_parse_iso(const char *iso)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!end)
+		return -1;
+	if (*end == '.') /* milliseconds */
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	if (strcmp(end, "Z") != 0)
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+void buf_when_iso(struct buf *b, const char *iso)
+{
+	struct tm tm;
+	const char *end;
+	int64_t t;
+	if (!iso || !iso[0]) {
+		buf_puts(b, "—");
+		return;
+	}
+	if ((t = web_parse_iso(iso)) >= 0) {
+		buf_when(b, t);
+		return;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(iso, "%Y-%m-%d", &tm);
+	if (end && !*end) {
+		char out[16];
+		strftime(out, sizeof(out), "%d/%m/%Y", &tm);
+		buf_puts(b, out);
+		return;
+	}
+	buf_esc(b, iso);
 }

@@ -34,6 +34,15 @@ void buf_json(struct buf *b, const char *s);
 void buf_t(struct buf *b, enum lang lang, enum str key, long long a, long long bb, const char *s);
 /* A byte count for people ("1.2 MB"). */
 void buf_bytes(struct buf *b, int64_t n);
+/* A moment (seconds since the epoch) in the configured local time zone, as people write it:
+ * "04/12/2026 21:48" ("—" for 0). */
+void buf_when(struct buf *b, int64_t unix_s);
+/* The same for a time the store keeps as text ("2026-12-04T14:48:33.363Z", "2026-12-04T14:48:33Z"
+ * in UTC, or a day "2026-12-04" shown as "04/12/2026"); "" is "—", anything else is shown
+ * escaped as it is. */
+void buf_when_iso(struct buf *b, const char *iso);
+/* Seconds since the epoch of such a UTC text, or -1. */
+int64_t web_parse_iso(const char *iso);
 /* An age in seconds for people ("3 giờ 5 phút"). */
 void buf_age(struct buf *b, enum lang lang, int64_t s);
 

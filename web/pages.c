@@ -14,9 +14,11 @@
 #include "store/outbox.h"
 #include "store/views.h"
 #include "web/internal.h"
+#include "web/labels.h"
 
 #define HTML "text/html; charset=utf-8"
 #define PAGE_ROWS 50
+#define OB_WAITING_ROWS 100 /* the outbox page lists the first items of the queue, not all */
 
 /* Messages a redirect after a POST carries in ?msg= */
 static const struct {
@@ -100,13 +102,12 @@ enum MHD_Result page_dashboard(struct req *r)
 	buf_esc(&b, T(r->lang, ls));
 	buf_puts(&b, "</p>");
 	if (st.link_since > 0 && st.link >= UPLINK_LINK_UP) {
-		char when[32];
-		time_t t = (time_t)st.link_since;
-		struct tm tm;
-		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+		struct buf when;
+		buf_init(&when, 64);
+		buf_when(&when, st.link_since);
 		buf_puts(&b, "<p>");
-		buf_t(&b, r->lang, S_LINK_SINCE, 0, 0, when);
+		buf_t(&b, r->lang, S_LINK_SINCE, 0, 0, when.p ? when.p : "");
+		buf_free(&when);
 		buf_puts(&b, "</p>");
 	}
 	if (st.link_checked > 0 && st.link >= UPLINK_LINK_UP) {
@@ -357,14 +358,16 @@ static int doc_row(void *ctx, const struct doc_meta *m)
 	if (x->rows++ >= PAGE_ROWS)
 		return 0; /* the extra row only tells that an older page exists */
 	x->last_seq = m->seq;
-	buf_puts(b, "<tr>");
-	web_td(b, m->received_at);
-	buf_printf(b, "<td><a href=\"/documents/%s\">", m->id);
+	buf_puts(b, "<tr><td>");
+	buf_when_iso(b, m->received_at);
+	buf_printf(b, "</td><td><a href=\"/documents/%s\">", m->id);
 	buf_esc(b, m->name[0] ? m->name : m->id);
-	buf_puts(b, "</a></td>");
-	web_td(b, m->kind);
-	web_td(b, m->source);
-	web_td(b, m->content_type);
+	buf_puts(b, "</a></td><td>");
+	buf_label(b, x->r->lang, LG_DOC_KIND, m->kind);
+	buf_puts(b, "</td><td>");
+	buf_label(b, x->r->lang, LG_SOURCE, m->source);
+	buf_puts(b, "</td>");
+	web_td(b, web_format_name(m->content_type));
 	buf_puts(b, "<td class=\"num\">");
 	buf_bytes(b, m->size);
 	buf_printf(b, "</td><td><code>%.12s</code></td></tr>", m->id);
@@ -453,6 +456,18 @@ enum MHD_Result page_documents(struct req *r)
 	return pages_documents(r, MHD_HTTP_OK, NULL, NULL);
 }
 
+/* A row whose value is already HTML in v (emptied after use). */
+static void field_row_html(struct buf *b, struct req *r, enum str label, struct buf *v)
+{
+	buf_puts(b, "<tr><th scope=\"row\">");
+	buf_esc(b, T(r->lang, label));
+	buf_puts(b, "</th><td>");
+	if (v->p)
+		buf_add(b, v->p, v->len);
+	buf_puts(b, "</td></tr>");
+	v->len = 0;
+}
+
 static void field_row(struct buf *b, struct req *r, enum str label, const char *value)
 {
 	buf_puts(b, "<tr><th scope=\"row\">");
@@ -490,10 +505,18 @@ enum MHD_Result page_document(struct req *r)
 	buf_puts(&b, "<table class=\"fields\" id=\"doc-meta\">");
 	field_row(&b, r, S_DOC_NAME, m.name);
 	field_row(&b, r, S_DOC_ID, m.id);
-	field_row(&b, r, S_DOC_RECEIVED, m.received_at);
-	field_row(&b, r, S_DOC_KIND, m.kind);
-	field_row(&b, r, S_DOC_SOURCE, m.source);
-	field_row(&b, r, S_DOC_TYPE, m.content_type);
+	{
+		struct buf v;
+		buf_init(&v, 512);
+		buf_when_iso(&v, m.received_at);
+		field_row_html(&b, r, S_DOC_RECEIVED, &v);
+		buf_label(&v, r->lang, LG_DOC_KIND, m.kind);
+		field_row_html(&b, r, S_DOC_KIND, &v);
+		buf_label(&v, r->lang, LG_SOURCE, m.source);
+		field_row_html(&b, r, S_DOC_SOURCE, &v);
+		buf_free(&v);
+	}
+	field_row(&b, r, S_DOC_TYPE, web_format_name(m.content_type));
 	field_row(&b, r, S_DOC_SHA, m.sha256);
 	buf_puts(&b, "<tr><th scope=\"row\">");
 	buf_esc(&b, T(r->lang, S_DOC_SIZE));
@@ -534,7 +557,23 @@ struct oblist {
 	struct buf *b;
 	int rows;
 	int aside;
+	int waiting; /* the list of what waits to be sent (no reason, no buttons) */
 };
+
+/* What an item carries, in words: a document's name (linked), else the item's reference. */
+static void outbox_what(struct req *r, struct buf *b, const struct outbox_item *it)
+{
+	struct db *db = web_db(r);
+	struct doc_meta m;
+	if (db && (strcmp(it->kind, "document") == 0 || strcmp(it->kind, "certified-copy") == 0) &&
+	    docs_get(db, it->ref, &m) == 0) {
+		buf_printf(b, "<a href=\"/documents/%s\">", m.id);
+		buf_esc(b, m.name[0] ? m.name : T(r->lang, S_OB_UNNAMED));
+		buf_puts(b, "</a>");
+		return;
+	}
+	buf_esc(b, it->ref);
+}
 
 static void outbox_button(struct oblist *x, const struct outbox_item *it, const char *what, enum str label)
 {
@@ -560,17 +599,33 @@ static int outbox_row(void *ctx, const struct outbox_item *it)
 	buf_printf(b, "<tr id=\"ob-%lld\">", (long long)it->id);
 	snprintf(n, sizeof(n), "%lld", (long long)it->id);
 	web_td(b, n);
-	web_td(b, it->kind);
-	web_td(b, it->ref);
-	web_td(b, it->reason);
+	buf_puts(b, "<td>");
+	buf_label(b, x->r->lang, LG_OB_KIND, it->kind);
+	buf_puts(b, "</td><td>");
+	outbox_what(x->r, b, it);
+	buf_puts(b, "</td>");
+	if (x->waiting) {
+		buf_puts(b, "<td>");
+		buf_label(b, x->r->lang, LG_OB_STATE, it->state);
+		buf_puts(b, "</td><td class=\"num\">");
+		buf_bytes(b, it->bytes);
+		buf_puts(b, "</td>");
+	} else {
+		web_td(b, it->reason);
+	}
 	snprintf(n, sizeof(n), "%lld", (long long)it->attempts);
 	web_td(b, n);
-	web_td(b, it->updated_at);
 	buf_puts(b, "<td>");
-	outbox_button(x, it, "retry", S_OB_RETRY);
-	if (!x->aside)
-		outbox_button(x, it, "aside", S_OB_SET_ASIDE);
-	buf_puts(b, "</td></tr>");
+	buf_when_iso(b, x->waiting ? it->created_at : it->updated_at);
+	buf_puts(b, "</td>");
+	if (!x->waiting) {
+		buf_puts(b, "<td>");
+		outbox_button(x, it, "retry", S_OB_RETRY);
+		if (!x->aside)
+			outbox_button(x, it, "aside", S_OB_SET_ASIDE);
+		buf_puts(b, "</td>");
+	}
+	buf_puts(b, "</tr>");
 	return 0;
 }
 
@@ -589,11 +644,49 @@ enum MHD_Result page_outbox(struct req *r)
 	buf_printf(&b, ": <strong>%lld</strong> (", (long long)(st.queued + st.sending));
 	buf_bytes(&b, st.pending_bytes);
 	buf_puts(&b, ")</p>");
+	{
+		struct oblist x = { .r = r, .b = &b, .waiting = 1 };
+		buf_puts(&b, "<section aria-labelledby=\"obw\"><h2 id=\"obw\">");
+		buf_esc(&b, T(r->lang, S_OB_WAITING));
+		buf_puts(&b, "</h2><p>");
+		buf_esc(&b, T(r->lang, S_OB_WAITING_HINT));
+		buf_puts(&b, "</p><table id=\"waiting\"><thead><tr>");
+		web_th(&b, r, S_OB_ITEM);
+		web_th(&b, r, S_DOC_KIND);
+		web_th(&b, r, S_OB_REF);
+		web_th(&b, r, S_OB_STATE);
+		web_th(&b, r, S_DOC_SIZE);
+		web_th(&b, r, S_OB_ATTEMPTS);
+		web_th(&b, r, S_OB_QUEUED_AT);
+		buf_puts(&b, "</tr></thead><tbody>");
+		/* In sending order: what is on the wire, then what waits (state, priority, id is
+		 * the outbox's index, so each is a short range scan at any size). */
+		if (outbox_list(db, "sending", OB_WAITING_ROWS, outbox_row, &x) < 0 ||
+		    (x.rows < OB_WAITING_ROWS &&
+		     outbox_list(db, "queued", OB_WAITING_ROWS - x.rows, outbox_row, &x) < 0)) {
+			buf_free(&b);
+			return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+		}
+		if (x.rows == 0) {
+			buf_puts(&b, "<tr><td colspan=\"7\">");
+			buf_esc(&b, T(r->lang, S_OB_NONE));
+			buf_puts(&b, "</td></tr>");
+		}
+		buf_puts(&b, "</tbody></table>");
+		if (x.rows >= OB_WAITING_ROWS) {
+			buf_puts(&b, "<p>");
+			buf_t(&b, r->lang, S_OB_WAITING_MORE, OB_WAITING_ROWS, 0, NULL);
+			buf_puts(&b, "</p>");
+		}
+		buf_puts(&b, "</section>");
+	}
 	for (int aside = 0; aside < 2; aside++) {
 		struct oblist x = { .r = r, .b = &b, .aside = aside };
 		buf_printf(&b, "<section aria-labelledby=\"ob%d\"><h2 id=\"ob%d\">", aside, aside);
 		buf_esc(&b, T(r->lang, aside ? S_OB_ASIDE : S_OB_REJECTED));
-		buf_printf(&b, "</h2><table id=\"%s\"><thead><tr>", aside ? "aside" : "rejected");
+		buf_puts(&b, "</h2><p>");
+		buf_esc(&b, T(r->lang, aside ? S_OB_ASIDE_HINT : S_OB_REJECTED_HINT));
+		buf_printf(&b, "</p><table id=\"%s\"><thead><tr>", aside ? "aside" : "rejected");
 		web_th(&b, r, S_OB_ITEM);
 		web_th(&b, r, S_DOC_KIND);
 		web_th(&b, r, S_OB_REF);
@@ -648,6 +741,7 @@ enum MHD_Result post_outbox(struct req *r)
 
 struct auditlist {
 	struct buf *b;
+	enum lang lang;
 	int rows;
 	int64_t last;
 };
@@ -663,13 +757,17 @@ static int audit_row(void *ctx, const struct audit_row *a)
 	snprintf(n, sizeof(n), "%lld", (long long)a->seq);
 	buf_puts(b, "<tr>");
 	web_td(b, n);
-	web_td(b, a->at);
-	web_td(b, a->actor);
-	web_td(b, a->action);
+	buf_puts(b, "<td class=\"nowrap\">");
+	buf_when_iso(b, a->at);
+	buf_puts(b, "</td><td>");
+	web_actor(b, x->lang, a->actor);
+	buf_puts(b, "</td><td>");
+	buf_label(b, x->lang, LG_ACTION, a->action);
+	buf_puts(b, "</td>");
 	web_td(b, a->subject);
-	buf_puts(b, "<td><code>");
-	buf_esc(b, a->detail);
-	buf_puts(b, "</code></td></tr>");
+	buf_puts(b, "<td class=\"detail\">");
+	web_detail(b, x->lang, a->detail);
+	buf_puts(b, "</td></tr>");
 	return 0;
 }
 
@@ -726,7 +824,7 @@ enum MHD_Result page_audit(struct req *r)
 	web_th(&b, r, S_AUDIT_SUBJECT);
 	web_th(&b, r, S_AUDIT_DETAIL);
 	buf_puts(&b, "</tr></thead><tbody>");
-	struct auditlist x = { .b = &b };
+	struct auditlist x = { .b = &b, .lang = r->lang };
 	if (views_audit_search(db, q, before, PAGE_ROWS + 1, audit_row, &x) < 0) {
 		buf_free(&b);
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
@@ -797,7 +895,10 @@ static const char css[] =
     ".scan iframe{width:100%;height:80vh}pre{background:#fff;border:1px solid #c8ccd2;padding:8px;"
     "overflow:auto}footer{padding:12px 16px;color:#555;font-size:.85em}"
     ".login{max-width:380px;background:#fff;border:1px solid #c8ccd2;padding:12px 16px}"
-    ".login input{width:100%}\n";
+    ".login input{width:100%}.nowrap{white-space:nowrap}td.detail{overflow-wrap:anywhere;min-width:14em}"
+    "td.detail span{display:block}"
+    "@media print{header,nav,footer,.skip,.noprint,form{display:none}main{padding:0;max-width:none}"
+    "body{background:#fff}}\n";
 
 enum MHD_Result static_css(struct req *r)
 {
