@@ -9,14 +9,14 @@ CHIP_PKGS := libpcsclite libopenjp2 libjpeg libseccomp
 CHIP_PARSE_SRC := gateway/chip/tlv.c gateway/chip/sm.c gateway/chip/lds.c gateway/chip/pa.c
 CHIP_PARSE_OBJ := $(CHIP_PARSE_SRC:%.c=$(BUILD)/obj/%.o)
 CHIP_WORKER_SRC := gateway/chip/worker.c gateway/chip/card.c gateway/chip/face.c \
-                   gateway/chip/sandbox.c gateway/chip/proto.c
+                   gateway/sandbox.c gateway/chip/proto.c
 CHIP_WORKER_OBJ := $(CHIP_WORKER_SRC:%.c=$(BUILD)/obj/%.o)
-$(CHIP_WORKER_OBJ): CFLAGS_ALL += $(shell pkg-config --cflags $(CHIP_PKGS) 2>/dev/null)
+$(BUILD)/obj/gateway/chip/worker.o $(BUILD)/obj/gateway/chip/card.o $(BUILD)/obj/gateway/chip/face.o: CFLAGS_ALL += $(shell pkg-config --cflags $(CHIP_PKGS) 2>/dev/null)
 
 # The worker is the only program that links libpcsclite, OpenJPEG and libjpeg.
 BINS += $(BUILD)/motcua-chip
 $(BUILD)/motcua-chip: $(CHIP_WORKER_OBJ) $(CHIP_PARSE_OBJ) $(BUILD)/obj/gateway/log.o \
-		$(BUILD)/obj/gateway/recognize/proto.o
+		$(BUILD)/obj/gateway/recognize/proto.o $(BUILD)/obj/gateway/spawn.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(CHIP_PKGS))
 
 # Unit tests of the card-byte code (BAC and SM against ICAO 9303-11's worked example, TLV,

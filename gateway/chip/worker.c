@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,9 @@
 #include "gateway/chip/lds.h"
 #include "gateway/chip/pa.h"
 #include "gateway/chip/proto.h"
-#include "gateway/chip/sandbox.h"
 #include "gateway/log.h"
 #include "gateway/recognize/proto.h"
+#include "gateway/sandbox.h"
 
 static void usage(void)
 {
@@ -286,7 +287,18 @@ int main(int argc, char **argv)
 	if (csca && tr < 0)
 		log_error("cannot load the CSCA trust list %s: %s", csca, strerror(-tr));
 	int cr = card_init(&card);
-	if (sandbox && chip_sandbox_enter(mem_mb, 60) < 0) {
+	/* libpcsclite talks to pcscd on the socket card_init opened: send/recv and poll on it
+	 * (its stat() of pcscd's socket path is allowed by the base policy's newfstatat). */
+	struct sandbox_policy pol = {
+		.mem_mb = mem_mb,
+		.cpu_seconds = 60,
+		.write_fds = { 1, 2 },
+		.nwrite_fds = 2,
+		.extra = { SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+			   SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(fcntl), SCMP_SYS(stat) },
+		.nextra = 8,
+	};
+	if (sandbox && sandbox_enter(&pol) < 0) {
 		log_error("cannot enter the sandbox");
 		goto out;
 	}
