@@ -115,6 +115,10 @@ key = $demo/keys/test-signing.key
 cert = $demo/keys/test-signing.crt
 [recognize]
 worker = $bin/motcua-recognize
+[dossier]
+catalogue = $top/data/procedures.json
+calendar = $top/data/calendar.json
+tracking_url = http://127.0.0.1:$web_port/track?code=
 CONF
 "$bin/motcuad" --check-config -c "$demo/motcua.conf" >/dev/null
 OMP_THREAD_LIMIT=1 nohup "$bin/motcuad" -c "$demo/motcua.conf" </dev/null >"$demo/motcuad.log" 2>&1 &

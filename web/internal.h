@@ -131,6 +131,9 @@ enum MHD_Result page_dossier(struct req *r);
 enum MHD_Result post_dossiers(struct req *r);
 enum MHD_Result page_track(struct req *r);
 void web_dossier_tile(struct req *r, struct buf *b);
+/* The dashboard tile naming each feature that is off on this box, why, and whom to ask;
+ * nothing when everything is on. */
+void web_features_tile(struct req *r, struct buf *b);
 void web_store_tile(struct req *r, struct buf *b); /* store_tile.c: checks, backups, rebuilds */
 enum MHD_Result page_verify(struct req *r); /* copies_page.c */
 enum MHD_Result post_verify(struct req *r);

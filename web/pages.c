@@ -189,6 +189,7 @@ enum MHD_Result page_dashboard(struct req *r)
 	web_queue_tile(r, &b);
 	web_dossier_tile(r, &b);
 	web_store_tile(r, &b);
+	web_features_tile(r, &b);
 	buf_puts(&b, "</div>");
 	web_page_end(r, &b);
 	return web_send(r, MHD_HTTP_OK, HTML, &b);

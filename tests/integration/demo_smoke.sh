@@ -1,7 +1,8 @@
 #!/bin/bash
 # make demo works end to end: the broker, the LGSP simulator and motcuad start; CLI
 # documents, a kiosk's scan over MQTT and a queue ticket go in; the uplink delivers every
-# document to the simulator; the web page answers; make demo-stop stops everything.
+# document to the simulator; the web page answers; dossiers and the assistant are on; make
+# demo-stop stops everything.
 set -eu
 . "$(dirname "$0")/lib.sh"
 for t in mosquitto_ctrl curl jq; do command -v $t >/dev/null || skip "$t is not installed (make deps)"; done
@@ -29,6 +30,12 @@ ok "$n documents in, $d delivered to the simulator"
 url=$(sed -n 's|^  staff web page:  \(http://[^ ]*\).*|\1|p' "$T/out")
 [ "$(curl -s -o /dev/null -w '%{http_code}' "${url}healthz")" = 200 ] || fail "web page $url does not answer"
 ok "web page answers at $url"
+# Everything is on in the demo: the procedure catalogue and calendar (dossiers, the assistant).
+"$MOTCUACTL" -s "$sock" ask "làm giấy khai sinh cho con" >"$T/ask" 2>&1 || fail "the assistant is off in the demo: $(cat "$T/ask")"
+grep -qi "khai sinh" "$T/ask" || fail "the assistant did not find the birth registration: $(cat "$T/ask")"
+grep -q 'Dossiers and the procedure assistant are off\|dossiers and the procedure assistant are off' "$T/demo/motcuad.log" &&
+	fail "motcuad says dossiers are off in the demo"
+ok "dossiers and the procedure assistant are on"
 
 step "make demo-stop"
 "$MOTCUA_TOP/tools/demo.sh" "$build_rel" stop

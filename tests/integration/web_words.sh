@@ -5,7 +5,8 @@
 # show times as dd/mm/yyyy HH:MM in the configured zone (Asia/Ho_Chi_Minh, not the box's UTC),
 # actions, kinds, sources and states in Vietnamese, the audit detail as labelled lines; the
 # outbox lists what waits (by the document's name) and what the city refused with what to do;
-# and a printout of a page leaves out the menu and the forms.
+# the dashboard names each feature that is off and whom to ask; and a printout of a page
+# leaves out the menu and the forms.
 set -eu
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || skip "curl is not installed"
@@ -85,6 +86,17 @@ grep -q "Đăng nhập" "$T/text" || fail "the login not in words"
 grep -q "root (dòng lệnh)\|(dòng lệnh)" "$T/text" || fail "a command-line actor not in words"
 grep -q "Dung lượng: " "$T/text" || fail "audit details not labelled"
 ok "actions, actors and details in words"
+
+step "the dashboard names what is off on this box and whom to ask"
+# This scenario's box has no uplink, no procedure catalogue (the packaged path is absent here)
+# and no signer: the official reads that, in words, on the first page.
+text / >"$T/text"
+for f in uplink dossiers copies; do
+	grep -q "id=\"off-$f\"" "$T/page.html" || fail "the dashboard does not say that $f is off"
+done
+grep -q "Tính năng đang tắt" "$T/text" || fail "no 'features that are off' tile"
+grep -q "Nhờ bộ phận CNTT" "$T/text" || fail "the tile does not say whom to ask"
+ok "uplink, dossiers and certified copies named as off, with what to ask IT staff"
 
 step "a printout leaves the menu and the forms out"
 curl -s "$U/static/app.css" | grep -q '@media print{header,nav,footer' || fail "no print rules in the stylesheet"
