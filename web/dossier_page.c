@@ -276,6 +276,8 @@ enum MHD_Result page_dossier(struct req *r)
 	long long id = strtoll(r->path + strlen("/dossiers/"), &end, 10);
 	if (!db)
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+	if (strncmp(r->path, "/dossiers/", 10) == 0 && id > 0 && strcmp(end, "/receipt") == 0)
+		return web_receipt_page(r, id);
 	if (strncmp(r->path, "/dossiers/", 10) != 0 || *end || id <= 0 || !cat ||
 	    dossiers_get(db, id, &d) < 0)
 		return web_error(r, MHD_HTTP_NOT_FOUND, S_NOT_FOUND);
@@ -286,8 +288,13 @@ enum MHD_Result page_dossier(struct req *r)
 	buf_init(&b, WEB_PAGE_MAX);
 	web_page_begin(r, &b, S_DS_TITLE, "/dossiers");
 	const char *msg = web_arg(r, "msg");
-	if (msg && strcmp(msg, "accepted") == 0)
+	if (msg && strcmp(msg, "accepted") == 0) {
+		const char *printed = web_arg(r, "printed");
 		web_notice(&b, "ok", T(r->lang, S_DS_ACCEPTED));
+		web_notice(
+		    &b, printed && strcmp(printed, "1") == 0 ? "ok" : "err",
+		    T(r->lang, printed && strcmp(printed, "1") == 0 ? S_RC_PRINTED : S_RC_NOT_PRINTED));
+	}
 	if (flag[0])
 		web_notice(&b, "err",
 			   T(r->lang, strcmp(flag, "overdue") == 0 ? S_DS_OVERDUE : S_DS_NEAR_DUE));
@@ -302,6 +309,11 @@ enum MHD_Result page_dossier(struct req *r)
 	dl_row(&b, r, S_DS_STATUS_TEXT, "ds-status-text", d.city_status_text);
 	dl_row(&b, r, S_DS_NOTE, "ds-note", d.note);
 	buf_puts(&b, "</dl>");
+	if (strcmp(d.state, "accepted") == 0 && d.code[0]) {
+		buf_printf(&b, "<p><a id=\"receipt-link\" href=\"/dossiers/%lld/receipt\">", id);
+		buf_esc(&b, T(r->lang, S_RC_LINK));
+		buf_puts(&b, "</a></p>");
+	}
 	if (p)
 		items_table(r, &b, db, p, &d);
 	web_page_end(r, &b);
@@ -345,7 +357,7 @@ enum MHD_Result post_dossiers(struct req *r)
 		return refused(r, cwhy, 0);
 	char *end;
 	long long id = strtoll(ids, &end, 10);
-	int rc;
+	int rc, printed = 0;
 	if (strcmp(verb, "open") == 0) {
 		struct dossier_applicant a = { .doc_id = doc[0] ? doc : NULL,
 					       .name = name[0] ? name : NULL,
@@ -371,8 +383,9 @@ enum MHD_Result post_dossiers(struct req *r)
 				snprintf(why, sizeof(why), "%s", cwhy);
 			if (rc == 0) {
 				char pwhy[256];
-				if (dossier_print_receipt(cfg, catalog_find(cat, d.procedure), &d, pwhy,
-							  sizeof(pwhy)) < 0)
+				printed = dossier_print_receipt(cfg, catalog_find(cat, d.procedure), &d, pwhy,
+								sizeof(pwhy)) >= 0;
+				if (!printed)
 					log_info("web: receipt of dossier %s not printed: %s", d.code, pwhy);
 			}
 			free(cfg);
@@ -383,7 +396,9 @@ enum MHD_Result post_dossiers(struct req *r)
 	if (rc < 0)
 		return refused(r, why[0] ? why : "refused", id);
 	snprintf(loc, sizeof(loc), "/dossiers/%lld%s", id,
-		 strcmp(verb, "accept") == 0 ? "?msg=accepted" : "");
+		 strcmp(verb, "accept") != 0 ? ""
+		     : printed               ? "?msg=accepted&printed=1"
+					     : "?msg=accepted&printed=0");
 	return web_redirect(r, loc);
 }
 

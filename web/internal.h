@@ -134,6 +134,8 @@ void web_dossier_tile(struct req *r, struct buf *b);
 /* The dashboard tile naming each feature that is off on this box, why, and whom to ask;
  * nothing when everything is on. */
 void web_features_tile(struct req *r, struct buf *b);
+/* GET /dossiers/ID/receipt: the printable receipt (Mẫu 01) of accepted dossier id. */
+enum MHD_Result web_receipt_page(struct req *r, int64_t id);
 void web_store_tile(struct req *r, struct buf *b); /* store_tile.c: checks, backups, rebuilds */
 enum MHD_Result page_verify(struct req *r); /* copies_page.c */
 enum MHD_Result post_verify(struct req *r);

@@ -73,7 +73,7 @@ step "accepting an incomplete dossier needs a note; then it gets a code and a du
 r=$(post verb=accept "id=$id")
 [ "${r%% *}" = 409 ] && grep -q 'missing' "$T/post.out" || fail "incomplete without a note gave '$r'"
 r=$(post verb=accept "id=$id" "note=ID card shown at the counter")
-[ "$r" = "303 $U/dossiers/$id?msg=accepted" ] || fail "accept gave '$r'"
+[ "$r" = "303 $U/dossiers/$id?msg=accepted&printed=0" ] || fail "accept gave '$r'"
 dcode=$(sql "SELECT code FROM dossiers WHERE id=$id")
 due=$(sql "SELECT due_day FROM dossiers WHERE id=$id")
 curl -s -b "$J" "$U/dossiers/$id" | grep -q "<dd id=\"ds-code\">$dcode</dd>" || fail "code not shown"
