@@ -65,13 +65,16 @@ static int is_id_card_type(const char *t)
 	return strcmp(t, "id_card_front") == 0 || strcmp(t, "id_card_back") == 0;
 }
 
-/* Reads the name and number of a recognised ID card document. */
+/* Reads the name and number of a recognised ID card document: staff's latest correction when
+ * there is one (what the document page shows), else the recogniser's result. */
 static int applicant_from_card(struct db *db, struct blobs *b, const char *doc_id, struct dossier_row *d,
 			       char *why)
 {
 	struct recog_row rr;
+	struct recog_correction c;
 	struct membuf m = { 0 };
 	json_t *j = NULL;
+	const char *result;
 	int r = recog_get(db, doc_id, &rr);
 	if (r == -ENOENT)
 		return refuse(why, -EINVAL,
@@ -81,17 +84,27 @@ static int applicant_from_card(struct db *db, struct blobs *b, const char *doc_i
 	if (strcmp(rr.state, "done") != 0)
 		return refuse(why, -EAGAIN, "document %s is still being recognised (%s); try again shortly",
 			      doc_id, rr.state);
-	if (!is_id_card_type(rr.type))
-		return refuse(why, -EINVAL, "document %s was recognised as '%s', not an ID card", doc_id,
-			      rr.type);
+	r = recog_correction_get(db, doc_id, &c);
+	if (r < 0 && r != -ENOENT)
+		return refuse(why, r, "cannot read the corrections of document %s", doc_id);
+	result = r == 0 ? c.result_sha256 : rr.result_sha256;
 	m.cap = 1 << 20;
 	m.p = malloc(m.cap);
 	if (!m.p)
 		return -ENOMEM;
-	r = blob_get(b, rr.result_sha256, sink, &m);
+	r = blob_get(b, result, sink, &m);
 	if (r == 0)
 		j = json_loadb(m.p, m.len, 0, NULL);
 	free(m.p);
+	/* A correction may also set the type (a card the recogniser could not tell). */
+	const char *type = json_string_value(json_object_get(j, "type"));
+	if (!type)
+		type = rr.type;
+	if (!is_id_card_type(type)) {
+		r = refuse(why, -EINVAL, "document %s was recognised as '%s', not an ID card", doc_id, type);
+		json_decref(j);
+		return r;
+	}
 	json_t *f = json_object_get(j, "fields");
 	const char *name = json_string_value(json_object_get(f, "full_name"));
 	const char *num = json_string_value(json_object_get(f, "id_number"));

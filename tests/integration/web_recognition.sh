@@ -3,7 +3,8 @@
 # shows its type, confidence and fields on the document page and in `motcuactl doc show`;
 # a result flagged for review carries the mark; a staff correction (plain form, CSRF) is
 # stored beside the recognised result (kept unchanged), audited with the field names only,
-# shown next to the recognised value, and a bad value is refused naming the field.
+# shown next to the recognised value and used when a dossier is opened with this card, and a
+# bad value is refused naming the field.
 set -eu
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || skip "curl is not installed"
@@ -13,7 +14,8 @@ command -v jq >/dev/null || skip "jq is not installed"
 DATA=$MOTCUA_TOP/tests/data/cards
 
 write_config
-printf '[recognize]\nworkers = 1\ntimeout_s = 30\n' >>"$CONF"
+printf '[recognize]\nworkers = 1\ntimeout_s = 30\n[dossier]\ncatalogue = %s\ncalendar = %s\n' \
+	"$MOTCUA_TOP/data/procedures.json" "$MOTCUA_TOP/data/calendar.json" >>"$CONF"
 daemon_start
 U=$(web_url)
 J=$T/jar
@@ -81,6 +83,15 @@ ctl doc show "$front" | grep -q "full_name *$name  -> Trần Văn Sửa" || fail
 dob=$(ctl --json doc show "$front" | jq -r .result.fields.date_of_birth)
 [ "$(ctl --json doc show "$front" | jq -r .current.fields.date_of_birth)" = "$dob" ] || fail "a field left out of the form was lost"
 ok "kept, corrected, audited"
+
+step "a dossier opened with this ID card takes the corrected name (CLI and web)"
+ctl dossier open HT-KS --doc "$front" >"$T/open.txt" || fail "dossier open --doc: $(cat "$T/open.txt")"
+did=$(sql "SELECT id FROM dossiers ORDER BY id DESC LIMIT 1")
+[ "$(sql "SELECT applicant_name FROM dossiers WHERE id=$did")" = "Trần Văn Sửa" ] ||
+	fail "the dossier took '$(sql "SELECT applicant_name FROM dossiers WHERE id=$did")', not the correction"
+ctl dossier show "$did" | grep -q "Trần Văn Sửa" || fail "dossier show lacks the corrected name"
+curl -s -b "$J" "$U/dossiers/$did" | grep -q "Trần Văn Sửa" || fail "the dossier page lacks the corrected name"
+ok "dossier $did: applicant Trần Văn Sửa"
 
 step "bad values are refused naming the field; nothing changes"
 r=$(post "date_of_birth=31/12/1990")
