@@ -114,9 +114,11 @@ static const struct key keys[] = {
 	INT_AS("web", "port", web_port, 0, 65535, "8080"),
 	STR_AS("web", "cert_file", web_cert_file, KEY_OPTPATH, "", 0),
 	STR_AS("web", "key_file", web_key_file, KEY_OPTPATH, "", 0),
-	INT_AS("web", "max_connections", web_max_connections, 1, 1024, "64"),
-	INT_AS("web", "max_per_ip", web_max_per_ip, 1, 1024, "32"),
-	INT_AS("web", "timeout_s", web_timeout_s, 5, 3600, "60"),
+	INT_AS("web", "max_connections", web_max_connections, 2, 1024, "256"),
+	INT_AS("web", "max_per_ip", web_max_per_ip, 1, 1024, "16"),
+	INT_AS("web", "console_reserve", web_console_reserve, 1, 512, "16"),
+	INT_AS("web", "timeout_s", web_timeout_s, 5, 3600, "15"),
+	INT_AS("web", "verify_memory_mb", web_verify_memory_mb, 1, 4096, "96"),
 	INT_AS("web", "max_header_kb", web_max_header_kb, 8, 1024, "32"),
 	INT_AS("web", "max_form_kb", web_max_form_kb, 1, 1024, "64"),
 	INT_AS("web", "max_upload_mb", web_max_upload_mb, 1, 1024, "50"),
@@ -327,6 +329,13 @@ static int finish(struct parse *p, int rc, struct config *cfg, char *err)
 	if ((p->cfg.web_cert_file[0] != '\0') != (p->cfg.web_key_file[0] != '\0')) {
 		snprintf(err, CONFIG_ERR_MAX,
 			 "%s: [web] cert_file and key_file go together (HTTPS needs both)", p->name);
+		return -EINVAL;
+	}
+	if (p->cfg.web_console_reserve >= p->cfg.web_max_connections) {
+		snprintf(err, CONFIG_ERR_MAX,
+			 "%s: [web] console_reserve (%lld) must be smaller than max_connections (%lld)",
+			 p->name, (long long)p->cfg.web_console_reserve,
+			 (long long)p->cfg.web_max_connections);
 		return -EINVAL;
 	}
 	*cfg = p->cfg;

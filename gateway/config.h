@@ -83,7 +83,9 @@ struct config {
 	char web_key_file[CONFIG_PATH_MAX];
 	int64_t web_max_connections;
 	int64_t web_max_per_ip;
+	int64_t web_console_reserve; /* of max_connections, kept for 127.0.0.1 and ::1 */
 	int64_t web_timeout_s;
+	int64_t web_verify_memory_mb; /* /verify uploads held at once, all requests */
 	int64_t web_max_header_kb;
 	int64_t web_max_form_kb;
 	int64_t web_max_upload_mb;

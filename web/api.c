@@ -259,5 +259,20 @@ enum MHD_Result api_metrics(struct req *r)
 	for (int c = 1; c < 6; c++)
 		buf_printf(&b, "motcua_http_responses_total{class=\"%dxx\"} %llu\n", c,
 			   atomic_load(&w->by_class[c]));
+	buf_printf(&b,
+		   "# HELP motcua_http_lan_connections Open connections from other computers than the box.\n"
+		   "# TYPE motcua_http_lan_connections gauge\nmotcua_http_lan_connections %lld\n"
+		   "# HELP motcua_http_connections_refused_total Connections from other computers refused "
+		   "to keep room for the box's console.\n"
+		   "# TYPE motcua_http_connections_refused_total counter\n"
+		   "motcua_http_connections_refused_total %llu\n"
+		   "# HELP motcua_http_body_memory_bytes Memory held for /verify uploads.\n"
+		   "# TYPE motcua_http_body_memory_bytes gauge\nmotcua_http_body_memory_bytes %lld\n"
+		   "# HELP motcua_http_body_memory_refused_total /verify uploads refused (503) because that "
+		   "memory was spent.\n"
+		   "# TYPE motcua_http_body_memory_refused_total counter\n"
+		   "motcua_http_body_memory_refused_total %llu\n",
+		   (long long)atomic_load(&w->lan_conns), atomic_load(&w->conns_refused),
+		   (long long)atomic_load(&w->held), atomic_load(&w->holds_refused));
 	return web_send(r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &b);
 }

@@ -195,17 +195,25 @@ enum MHD_Result page_verify(struct req *r)
 	return web_send(r, MHD_HTTP_OK, HTML, &b);
 }
 
-/* What a multipart body holds for us: the seal field or the PDF's bytes (kept in the
- * request body's own bounded buffer, so nothing is copied twice). */
+/* What a multipart /verify body holds for us: the seal field or the PDF's bytes, parsed as
+ * the body arrives.  The PDF is the only large thing kept; its memory is taken from the
+ * web's budget (web_hold) before it is allocated, in steps, so that many visitors at once
+ * cannot make motcuad hold more than [web] verify_memory_mb. */
+#define PDF_STEP (1024 * 1024)
+
 struct vparts {
+	struct mp_parser mp;
 	char seal[SEAL_TEXT_MAX + 64];
-	struct buf pdf;
-	int in_pdf, has_pdf;
+	unsigned char *pdf;
+	size_t len, cap, limit;
+	int in_pdf, has_pdf, err;
+	struct req *r;
 };
 
 static int vp_field(void *ctx, const char *name, const char *value, size_t len)
 {
 	struct vparts *v = ctx;
+	(void)len;
 	if (strcmp(name, "seal") == 0)
 		snprintf(v->seal, sizeof(v->seal), "%s", value);
 	return 0;
@@ -214,17 +222,47 @@ static int vp_field(void *ctx, const char *name, const char *value, size_t len)
 static int vp_begin(void *ctx, const char *name, const char *filename)
 {
 	struct vparts *v = ctx;
+	(void)filename;
 	v->in_pdf = strcmp(name, "pdf") == 0 && !v->has_pdf;
 	v->has_pdf |= v->in_pdf;
+	return 0;
+}
+
+/* Room for n more bytes of the PDF: memory taken from the budget first, then allocated.
+ * Twice what is allocated is taken: checking the signature copies the signed bytes once
+ * more (verify_copy_pdf), and a request that has its PDF must be able to finish without
+ * waiting for memory that others hold. */
+static int vp_room(struct vparts *v, size_t n)
+{
+	if (n > v->limit || v->len + n > v->limit)
+		return -EMSGSIZE;
+	if (v->len + n <= v->cap)
+		return 0;
+	size_t cap = (v->len + n + PDF_STEP - 1) / PDF_STEP * PDF_STEP;
+	if (cap > v->limit)
+		cap = v->limit;
+	int r = web_hold(v->r, 2 * (int64_t)(cap - v->cap));
+	if (r < 0)
+		return r;
+	unsigned char *p = realloc(v->pdf, cap);
+	if (!p)
+		return -ENOMEM; /* what was held is given back when the request completes */
+	v->pdf = p;
+	v->cap = cap;
 	return 0;
 }
 
 static int vp_data(void *ctx, const char *data, size_t len)
 {
 	struct vparts *v = ctx;
-	if (v->in_pdf)
-		buf_add(&v->pdf, data, len);
-	return v->pdf.err ? -EMSGSIZE : 0;
+	if (!v->in_pdf)
+		return 0;
+	int r = vp_room(v, len);
+	if (r < 0)
+		return r;
+	memcpy(v->pdf + v->len, data, len);
+	v->len += len;
+	return 0;
 }
 
 static int vp_end(void *ctx)
@@ -232,6 +270,44 @@ static int vp_end(void *ctx)
 	struct vparts *v = ctx;
 	v->in_pdf = 0;
 	return 0;
+}
+
+int verify_begin(struct req *r, const char *content_type, int64_t content_length, int64_t limit)
+{
+	static const struct mp_callbacks cb = { vp_field, vp_begin, vp_data, vp_end };
+	struct vparts *v = calloc(1, sizeof(*v));
+	int rc;
+	if (!v)
+		return -ENOMEM;
+	v->r = r;
+	v->limit = (size_t)limit;
+	rc = mp_init(&v->mp, content_type, &cb, v);
+	if (rc < 0) {
+		free(v);
+		return -EINVAL;
+	}
+	r->vp = v;
+	/* A body announced too large for what is left is refused before it is sent. */
+	if (content_length > 0)
+		rc = vp_room(v, (size_t)(content_length < limit ? content_length : limit));
+	if (rc < 0)
+		verify_abort(r);
+	return rc;
+}
+
+int verify_feed(struct req *r, const char *data, size_t len)
+{
+	return mp_feed(&r->vp->mp, data, len);
+}
+
+void verify_abort(struct req *r)
+{
+	struct vparts *v = r->vp;
+	if (!v)
+		return;
+	free(v->pdf);
+	free(v);
+	r->vp = NULL;
 }
 
 static void fmt_time(int64_t t, char out[32])
@@ -298,39 +374,27 @@ static void verdict_html(struct req *r, struct buf *b, const struct copy_verdict
 
 enum MHD_Result post_verify(struct req *r)
 {
-	struct vparts *v = calloc(1, sizeof(*v));
+	struct vparts *v = r->vp, paste;
 	struct copy_verdict *vd = calloc(1, sizeof(*vd));
 	struct trustlist *tl = NULL;
 	enum MHD_Result ret;
 	unsigned status = MHD_HTTP_OK;
 	int rc = 0;
-	const char *ct = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
-	if (!v || !vd) {
-		free(v);
-		free(vd);
+	if (!vd)
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
-	}
-	buf_init(&v->pdf, r->body.max);
-	if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
-		static const struct mp_callbacks cb = { vp_field, vp_begin, vp_data, vp_end };
-		struct mp_parser *mp = malloc(sizeof(*mp));
-		rc = mp ? mp_init(mp, ct, &cb, v) : -ENOMEM;
-		if (rc == 0)
-			rc = mp_feed(mp, r->body.p ? r->body.p : "", r->body.len);
-		if (rc == 0)
-			rc = mp_finish(mp);
-		free(mp);
+	if (v) {
+		rc = mp_finish(&v->mp);
 	} else {
+		/* A pasted seal: a small urlencoded form. */
+		memset(&paste, 0, sizeof(paste));
+		v = &paste;
 		rc = web_field(r, "seal", v->seal, sizeof(v->seal)) < 0 ? -EINVAL : 0;
 	}
-	/* The body is no longer needed: give its memory back before verifying. */
-	buf_free(&r->body);
 	if (rc == 0 && !v->has_pdf && !v->seal[0])
 		rc = -EINVAL;
 	if (rc < 0) {
-		ret = web_error(r, rc == -EMSGSIZE ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
-				rc == -EMSGSIZE ? S_TOO_LARGE : S_VF_NOTHING);
+		ret = web_error(r, MHD_HTTP_BAD_REQUEST, S_VF_NOTHING);
 		goto out;
 	}
 	rc = copy_trustlist(&tl);
@@ -346,8 +410,7 @@ enum MHD_Result post_verify(struct req *r)
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	} else {
 		if (v->has_pdf) {
-			rc = verify_copy_pdf(tl, (const unsigned char *)(v->pdf.p ? v->pdf.p : ""),
-					     v->pdf.len, vd);
+			rc = verify_copy_pdf(tl, v->pdf ? v->pdf : (const unsigned char *)"", v->len, vd);
 		} else {
 			/* A pasted seal may carry the spaces and line breaks of a copy-paste. */
 			size_t n = strcspn(v->seal, "\r\n");
@@ -365,8 +428,7 @@ enum MHD_Result post_verify(struct req *r)
 	ret = web_send(r, status, HTML, &b);
 out:
 	trustlist_free(tl);
-	buf_free(&v->pdf);
-	free(v);
+	verify_abort(r);
 	free(vd);
 	return ret;
 }

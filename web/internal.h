@@ -16,7 +16,7 @@
 
 #define WEB_PAGE_MAX (256 * 1024) /* a page's HTML, generous against the 50 KB aim */
 #define WEB_LAT_BUCKETS 11
-#define WEB_BUFFERED_MAX (20 * 1024 * 1024) /* a certified copy PDF on /verify */
+#define WEB_VERIFY_MAX (20 * 1024 * 1024) /* a certified copy PDF on /verify */
 
 struct web {
 	struct MHD_Daemon *d;
@@ -33,6 +33,10 @@ struct web {
 	atomic_ullong lat_sum_us;
 	atomic_ullong by_class[6]; /* index status/100 */
 	atomic_ullong uploads_ok, uploads_refused;
+	atomic_llong lan_conns; /* open connections from other computers than the box */
+	atomic_ullong conns_refused; /* other computers' connections refused for the reserve */
+	atomic_llong held; /* bytes held for request bodies (web_hold), all requests */
+	atomic_ullong holds_refused;
 };
 
 struct upload;
@@ -57,6 +61,8 @@ struct req {
 	int refused; /* an HTTP status decided while the body was still arriving */
 	int csrf_ok; /* a multipart body's csrf field matched */
 	struct upload *up;
+	struct vparts *vp; /* a /verify upload being received (copies_page.c) */
+	int64_t held; /* bytes this request took with web_hold */
 	uint64_t swallowed;
 	struct timespec t0;
 	unsigned status;
@@ -70,7 +76,7 @@ enum route_flags {
 	R_TOKEN = 16, /* machines: a bearer token instead of a session */
 	R_PREFIX = 32, /* path matches as a prefix */
 	R_ANY_STATE = 64, /* reachable while the password must be changed */
-	R_BUFFERED = 128, /* body (urlencoded or multipart) held whole up to WEB_BUFFERED_MAX */
+	R_VERIFY = 128, /* a multipart body is parsed as it arrives by verify_feed (copies_page.c) */
 };
 
 struct route {
@@ -109,6 +115,9 @@ void web_csrf_input(struct req *r, struct buf *b);
 /* 1 when the request's urlencoded "csrf" field equals the session's token. */
 int web_csrf_valid(struct req *r);
 void web_add_security_headers(struct MHD_Response *resp, int tls);
+/* Takes n bytes from the memory budget for request bodies ([web] verify_memory_mb, shared by
+ * all requests); given back when the request completes.  -EBUSY when it would be exceeded. */
+int web_hold(struct req *r, int64_t n);
 
 /* Handlers (pages.c, admin.c, api.c, upload.c). */
 enum MHD_Result page_dashboard(struct req *r);
@@ -139,6 +148,12 @@ enum MHD_Result web_receipt_page(struct req *r, int64_t id);
 void web_store_tile(struct req *r, struct buf *b); /* store_tile.c: checks, backups, rebuilds */
 enum MHD_Result page_verify(struct req *r); /* copies_page.c */
 enum MHD_Result post_verify(struct req *r);
+/* A multipart /verify body: the PDF part is kept (up to limit bytes) in memory taken with
+ * web_hold.  -EBUSY when the memory for /verify is spent, -EMSGSIZE past limit, -EINVAL
+ * for a bad Content-Type.  content_length is -1 when unknown. */
+int verify_begin(struct req *r, const char *content_type, int64_t content_length, int64_t limit);
+int verify_feed(struct req *r, const char *data, size_t len);
+void verify_abort(struct req *r); /* frees what verify_begin made; NULL-safe */
 enum MHD_Result page_copies(struct req *r);
 enum MHD_Result post_copies(struct req *r);
 enum MHD_Result page_login(struct req *r);

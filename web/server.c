@@ -42,7 +42,7 @@ static const struct route routes[] = {
 	{ "GET", "/healthz", R_PUBLIC, api_healthz },
 	{ "GET", "/favicon.ico", R_PUBLIC, no_icon },
 	{ "GET", "/verify", R_PUBLIC | R_PREFIX, page_verify },
-	{ "POST", "/verify", R_PUBLIC | R_BUFFERED, post_verify },
+	{ "POST", "/verify", R_PUBLIC | R_VERIFY, post_verify },
 	{ "GET", "/metrics", R_TOKEN, api_metrics },
 	{ "GET", "/api/v1/", R_TOKEN | R_PREFIX, api_dispatch },
 	{ "GET", "/devices", 0, page_devices },
@@ -516,16 +516,17 @@ static enum MHD_Result begin(struct req *r, const char *url, const char *method)
 			return web_error(r, MHD_HTTP_BAD_REQUEST, S_BAD_REQUEST);
 		return MHD_YES;
 	}
-	if (r->route->flags & R_BUFFERED) {
+	if ((r->route->flags & R_VERIFY) && ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
 		int64_t limit = w->cfg.web_max_upload_mb * 1024 * 1024 + 64 * 1024;
-		if (limit > WEB_BUFFERED_MAX)
-			limit = WEB_BUFFERED_MAX;
+		if (limit > WEB_VERIFY_MAX)
+			limit = WEB_VERIFY_MAX;
 		if (len > limit)
 			return web_error(r, MHD_HTTP_CONTENT_TOO_LARGE, S_TOO_LARGE);
-		if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 &&
-		    strncasecmp(ct, "multipart/form-data", 19) != 0)
-			return web_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, S_BAD_REQUEST);
-		buf_init(&r->body, (size_t)limit);
+		int e = verify_begin(r, ct, len, limit);
+		if (e == -EBUSY)
+			return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, S_BUSY);
+		if (e < 0)
+			return web_error(r, MHD_HTTP_BAD_REQUEST, S_BAD_REQUEST);
 		return MHD_YES;
 	}
 	if (len > w->cfg.web_max_form_kb * 1024)
@@ -552,6 +553,16 @@ static enum MHD_Result body_chunk(struct req *r, const char *data, size_t len)
 						    : MHD_HTTP_BAD_REQUEST;
 		return MHD_YES;
 	}
+	if (r->vp) {
+		int e = verify_feed(r, data, len);
+		if (e < 0) {
+			r->refused = e == -EMSGSIZE ? MHD_HTTP_CONTENT_TOO_LARGE
+			    : e == -EBUSY           ? MHD_HTTP_SERVICE_UNAVAILABLE
+						    : MHD_HTTP_BAD_REQUEST;
+			verify_abort(r); /* its memory back at once, not when the body ends */
+		}
+		return MHD_YES;
+	}
 	buf_add(&r->body, data, len);
 	if (r->body.err)
 		r->refused = MHD_HTTP_CONTENT_TOO_LARGE;
@@ -564,7 +575,9 @@ static enum MHD_Result finish(struct req *r)
 		return upload_finish(r);
 	if (r->refused)
 		return web_error(r, (unsigned)r->refused,
-				 r->refused == MHD_HTTP_CONTENT_TOO_LARGE ? S_TOO_LARGE : S_BAD_REQUEST);
+				 r->refused == MHD_HTTP_CONTENT_TOO_LARGE         ? S_TOO_LARGE
+				     : r->refused == MHD_HTTP_SERVICE_UNAVAILABLE ? S_BUSY
+										  : S_BAD_REQUEST);
 	if ((r->route->flags & R_CSRF) && !web_csrf_valid(r))
 		return web_error(r, MHD_HTTP_FORBIDDEN, S_CSRF_BAD);
 	return r->route->fn(r);
@@ -618,6 +631,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_add(&w->by_class[r->status / 100 < 6 ? r->status / 100 : 0], 1);
 	if (r->up)
 		upload_abort(r);
+	verify_abort(r);
+	if (r->held)
+		atomic_fetch_sub(&w->held, r->held);
 	buf_free(&r->body);
 	OPENSSL_cleanse(&r->sess, sizeof(r->sess));
 	free(r);
@@ -628,6 +644,75 @@ double web_lat_bound(int i);
 double web_lat_bound(int i)
 {
 	return lat_bounds[i];
+}
+
+/* ---- connections: the box's console always has room --------------------------------- */
+
+static int is_console(const struct sockaddr *sa)
+{
+	if (!sa)
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr ==
+		    htonl(INADDR_LOOPBACK);
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		static const unsigned char v4lo[16] = {
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1
+		};
+		return IN6_IS_ADDR_LOOPBACK(a) || memcmp(a->s6_addr, v4lo, 16) == 0;
+	}
+	return 0;
+}
+
+/* Called by the listening thread before a connection is taken: other computers together
+ * get max_connections - console_reserve, so that connections left open from the LAN
+ * (slowloris) never lock the box's own browser out.  MHD's own limits (in total, per
+ * address) apply after this. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct web *w = cls;
+	(void)addrlen;
+	if (is_console(addr))
+		return MHD_YES;
+	if (atomic_load(&w->lan_conns) >= w->cfg.web_max_connections - w->cfg.web_console_reserve) {
+		atomic_fetch_add(&w->conns_refused, 1);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static void connection_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+			      enum MHD_ConnectionNotificationCode toe)
+{
+	struct web *w = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (!ci || !is_console(ci->client_addr)) {
+			atomic_fetch_add(&w->lan_conns, 1);
+			*socket_context = w; /* counted */
+		}
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+		atomic_fetch_sub(&w->lan_conns, 1);
+		*socket_context = NULL;
+	}
+}
+
+/* ---- memory held for request bodies --------------------------------------------------- */
+
+int web_hold(struct req *r, int64_t n)
+{
+	struct web *w = r->w;
+	int64_t max = w->cfg.web_verify_memory_mb * 1024 * 1024;
+	int64_t now = atomic_fetch_add(&w->held, n) + n;
+	if (n > 0 && now > max) {
+		atomic_fetch_sub(&w->held, n);
+		atomic_fetch_add(&w->holds_refused, 1);
+		return -EBUSY;
+	}
+	r->held += n;
+	return 0;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -723,13 +808,14 @@ int web_start(struct store *s, const struct config *cfg, struct web **ret)
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->web_timeout_s, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(cfg->web_max_header_kb * 1024), NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, w },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection_notify, w },
 		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
 		{ w->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, w->tls_cert },
 		{ w->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, w->tls_key },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	w->d = MHD_start_daemon(flags, (uint16_t)cfg->web_port, NULL, NULL, handler, w, MHD_OPTION_ARRAY,
-				opts, MHD_OPTION_END);
+	w->d = MHD_start_daemon(flags, (uint16_t)cfg->web_port, accept_policy, w, handler, w,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!w->d) {
 		log_error("web: cannot listen on %s port %lld%s (is the port in use? see the messages above)",
 			  cfg->web_listen, (long long)cfg->web_port, w->tls ? " with TLS" : "");
