@@ -423,9 +423,40 @@ void web_dossier_tile(struct req *r, struct buf *b)
 }
 
 /* Public: what the holder of a dossier code may see (no name, no number, no documents). */
+/* A code as a citizen types it or a phone reads it: spaces and tabs dropped, letters upper
+ * case ("000.00.18.h26 - 261205-0001" is "000.00.18.H26-261205-0001").  NULL when too long. */
+static const char *normal_code(const char *in, char out[DOSSIER_CODE_MAX])
+{
+	size_t n = 0;
+	if (!in)
+		return NULL;
+	for (; *in; in++) {
+		if (*in == ' ' || *in == '\t' || *in == '\r' || *in == '\n')
+			continue;
+		if (n + 1 >= DOSSIER_CODE_MAX)
+			return NULL;
+		out[n++] = (*in >= 'a' && *in <= 'z') ? (char)(*in - 'a' + 'A') : *in;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* "YYYY-MM-DD" as "dd/mm/yyyy" into out[16] ("" stays ""). */
+static const char *vn_day(const char *iso, char out[16])
+{
+	unsigned y, m, d;
+	if (iso && sscanf(iso, "%4u-%2u-%2u", &y, &m, &d) == 3)
+		snprintf(out, 16, "%02u/%02u/%04u", d % 100, m % 100, y % 10000);
+	else
+		snprintf(out, 16, "%.15s", iso ? iso : "");
+	return out;
+}
+
 enum MHD_Result page_track(struct req *r)
 {
-	const char *code = web_arg(r, "code");
+	char norm[DOSSIER_CODE_MAX];
+	const char *typed = web_arg(r, "code");
+	const char *code = normal_code(typed, norm);
 	struct db *db = web_db(r);
 	struct dossier_row d;
 	struct buf b;
@@ -437,12 +468,12 @@ enum MHD_Result page_track(struct req *r)
 	buf_puts(&b, "<form method=\"get\" action=\"/track\"><p><label for=\"code\">");
 	buf_esc(&b, T(r->lang, S_DS_CODE));
 	buf_puts(&b, "</label> <input id=\"code\" name=\"code\" maxlength=\"63\" value=\"");
-	buf_esc(&b, code && strlen(code) < DOSSIER_CODE_MAX ? code : "");
+	buf_esc(&b, code ? code : "");
 	buf_puts(&b, "\"> <button>");
 	buf_esc(&b, T(r->lang, S_TRACK_LOOK));
 	buf_puts(&b, "</button></p></form>");
-	if (code && *code) {
-		if (strlen(code) >= DOSSIER_CODE_MAX || dossiers_get_by_code(db, code, &d) < 0) {
+	if (typed && *typed) {
+		if (!code || !*code || dossiers_get_by_code(db, code, &d) < 0) {
 			status = MHD_HTTP_NOT_FOUND;
 			web_notice(&b, "err", T(r->lang, S_TRACK_UNKNOWN));
 		} else {
@@ -453,15 +484,21 @@ enum MHD_Result page_track(struct req *r)
 				if (cal)
 					calendar_format(calendar_local_day(cal, d.received_s, NULL), recv);
 			}
+			char recv_vn[16], due_vn[16];
+			struct buf upd;
+			buf_init(&upd, 64);
+			if (d.city_updated_at[0])
+				buf_when_iso(&upd, d.city_updated_at);
 			buf_printf(&b, "<dl id=\"track\" data-status=\"%s\">",
 				   d.city_status[0] ? d.city_status : "waiting");
 			dl_row(&b, r, S_DS_CODE, "t-code", d.code);
 			dl_row(&b, r, S_DS_PROCEDURE, "t-proc", p ? p->name : d.procedure);
-			dl_row(&b, r, S_DS_RECEIVED, "t-received", recv);
-			dl_row(&b, r, S_DS_DUE, "t-due", d.due_day);
+			dl_row(&b, r, S_DS_RECEIVED, "t-received", vn_day(recv, recv_vn));
+			dl_row(&b, r, S_DS_DUE, "t-due", vn_day(d.due_day, due_vn));
 			dl_row(&b, r, S_DS_STATUS, "t-status", T(r->lang, status_str(d.city_status)));
 			dl_row(&b, r, S_DS_STATUS_TEXT, "t-status-text", d.city_status_text);
-			dl_row(&b, r, S_DS_UPDATED, "t-updated", d.city_updated_at);
+			dl_row(&b, r, S_DS_UPDATED, "t-updated", upd.p ? upd.p : "");
+			buf_free(&upd);
 			buf_puts(&b, "</dl>");
 		}
 	}

@@ -90,7 +90,7 @@ done
 ctl --json dossier show "$code" | jq -e '.city_status_text == "Bổ sung giấy chứng sinh bản chính"' >/dev/null || fail "status text"
 curl -s "$(web_url)/track?code=$code" >"$T/track.html"
 grep -q '<dd id="t-status">Cần bổ sung giấy tờ</dd>' "$T/track.html" || fail "tracking page lacks the status"
-grep -q "<dd id=\"t-due\">$due</dd>" "$T/track.html" || fail "tracking page lacks the due day"
+grep -q "<dd id=\"t-due\">$(date -d "$due" +%d/%m/%Y)</dd>" "$T/track.html" || fail "tracking page lacks the due day"
 [ -n "$(sql "SELECT value FROM meta WHERE key='uplink.status_cursor'")" ] || fail "no stored cursor"
 ok "supplement_requested back after $((i / 10)).$((i % 10)) s, on the tracking page"
 daemon_stop

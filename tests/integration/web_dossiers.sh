@@ -92,7 +92,12 @@ ok "overdue row marked, 50% late on the dashboard"
 
 step "the public tracking page: status and due day by code, no personal data"
 curl -s "$U/track?code=$dcode" >"$T/t.html"
-grep -q "<dd id=\"t-due\">$due</dd>" "$T/t.html" || fail "tracking lacks the due day"
+grep -q "<dd id=\"t-due\">$(date -d "$due" +%d/%m/%Y)</dd>" "$T/t.html" || fail "tracking lacks the due day (dd/mm/yyyy)"
+grep -Eq '[0-9]{4}-[0-9]{2}-[0-9]{2}' "$T/t.html" && fail "tracking shows an ISO date"
+# As a citizen types it from the receipt: lower case, spaces around and inside.
+spaced="  $(echo "$dcode" | tr 'A-Z' 'a-z' | sed 's/-/ - /')  "
+curl -s -G --data-urlencode "code=$spaced" "$U/track" | grep -q "<dd id=\"t-code\">$dcode</dd>" ||
+	fail "tracking does not find '$spaced'"
 grep -q 'Nguyễn\|2345' "$T/t.html" && fail "tracking shows personal data"
 ctl dossier status "$dcode" processing "Đang thẩm định" >/dev/null
 curl -s "$U/track?code=$dcode" | grep -q '<dd id="t-status">Đang xử lý</dd>' || fail "tracking lacks the city status"
