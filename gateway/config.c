@@ -139,6 +139,7 @@ static const struct key keys[] = {
 	STR_AS("sign", "pkcs11_module", sign_pkcs11_module, KEY_OPTPATH, "", 0),
 	STR_AS("sign", "pin_file", sign_pin_file, KEY_OPTPATH, "", 0),
 	STR_AS("sign", "trust_file", sign_trust_file, KEY_OPTPATH, "", 0),
+	STR_AS("sign", "record", sign_record, KEY_PATH, "/var/lib/motcua-sign/signatures.log", 0),
 	INT_AS("sign", "book", sign_book, 1, 99, "1"),
 	STR_AS("dossier", "catalogue", dossier_catalogue, KEY_PATH, "/usr/share/motcua/procedures.json", 0),
 	STR_AS("dossier", "calendar", dossier_calendar, KEY_PATH, "/usr/share/motcua/calendar.json", 0),

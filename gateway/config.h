@@ -108,6 +108,7 @@ struct config {
 	char sign_pkcs11_module[CONFIG_PATH_MAX];
 	char sign_pin_file[CONFIG_PATH_MAX];
 	char sign_trust_file[CONFIG_PATH_MAX];
+	char sign_record[CONFIG_PATH_MAX];
 	int64_t sign_book;
 	/* [dossier] (gateway/dossier: procedure catalogue, calendar, dossiers, assistant) */
 	char dossier_catalogue[CONFIG_PATH_MAX];

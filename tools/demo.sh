@@ -113,6 +113,7 @@ signer = $bin/motcua-signer
 user =
 key = $demo/keys/test-signing.key
 cert = $demo/keys/test-signing.crt
+record = $demo/keys/signatures.log
 [recognize]
 worker = $bin/motcua-recognize
 [dossier]

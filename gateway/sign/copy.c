@@ -40,6 +40,7 @@ int copy_service_start(const struct config *cfg)
 		.cert = cfg->sign_cert,
 		.module = cfg->sign_pkcs11_module,
 		.pin_file = cfg->sign_pin_file,
+		.record = cfg->sign_record,
 	};
 	start_cfg = *cfg;
 	if (!cfg->sign_key[0]) {
@@ -96,33 +97,39 @@ struct signing {
 	const char *purpose;
 };
 
-/* Every signature is audited before it is asked for, with who asked and what for. */
-static int audited_sign(struct signing *g, const unsigned char digest[32], unsigned char *der, size_t *len)
+/* Every signature is audited before it is asked for, with who asked, what for and the
+ * SHA-256 the signer will sign (it hashes data itself and keeps its own record too). */
+static int audited_sign(struct signing *g, int kind, const unsigned char *data, size_t len,
+			unsigned char *der, size_t *ret_len)
 {
+	unsigned char digest[32];
 	char dh[65], detail[256];
+	if (EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL) != 1)
+		return -EIO;
 	hex(digest, 32, dh);
 	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"key\":0,\"digest\":\"%s\"}", g->purpose, dh);
 	int r = audit_record(g->db, g->actor, "signature", g->subject, detail);
 	if (r < 0)
 		return r;
-	return signer_sign(signer, digest, der, len);
+	return signer_sign(signer, kind, data, len, der, ret_len);
 }
 
-static int seal_sign(void *ctx, const unsigned char digest[32], unsigned char ret_sig[SEAL_SIG_LEN])
+static int seal_sign(void *ctx, const unsigned char *tbs, size_t tbs_len, unsigned char ret_sig[SEAL_SIG_LEN])
 {
 	struct signing *g = ctx;
 	unsigned char der[SIGN_SIG_MAX];
 	size_t len = 0;
 	g->purpose = "seal";
-	int r = audited_sign(g, digest, der, &len);
+	int r = audited_sign(g, SIGN_KIND_SEAL, tbs, tbs_len, der, &len);
 	return r < 0 ? r : seal_sig_from_der(der, len, ret_sig);
 }
 
-static int pdf_sign(void *ctx, const unsigned char digest[32], unsigned char *der, size_t *ret_len)
+static int pdf_sign(void *ctx, const unsigned char *attrs, size_t attrs_len, unsigned char *der,
+		    size_t *ret_len)
 {
 	struct signing *g = ctx;
 	g->purpose = "pades";
-	return audited_sign(g, digest, der, ret_len);
+	return audited_sign(g, SIGN_KIND_PADES, attrs, attrs_len, der, ret_len);
 }
 
 struct mem {

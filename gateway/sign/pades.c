@@ -150,8 +150,9 @@ static int der_cmp(const void *a, const void *b)
 	return c ? c : x->len - y->len;
 }
 
-/* DER of the signed attributes as signed: SET OF Attribute in canonical (sorted) order. */
-static int signed_attrs_digest(CMS_SignerInfo *si, unsigned char md[32])
+/* DER of the signed attributes as signed: SET OF Attribute in canonical (sorted) order, into
+ * out (at most size bytes); its length or -errno. */
+static int signed_attrs_der(CMS_SignerInfo *si, unsigned char *out, size_t size)
 {
 	struct {
 		unsigned char *p;
@@ -184,16 +185,17 @@ static int signed_attrs_digest(CMS_SignerInfo *si, unsigned char md[32])
 		head[3] = (unsigned char)total;
 		hl = 4;
 	}
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
-	if (h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(h, head, hl) == 1) {
-		r = 0;
-		for (int i = 0; i < n && r == 0; i++)
-			if (EVP_DigestUpdate(h, a[i].p, (size_t)a[i].len) != 1)
-				r = -EIO;
-		if (r == 0 && EVP_DigestFinal_ex(h, md, NULL) != 1)
-			r = -EIO;
+	if (hl + (size_t)total > size) {
+		r = -ENOBUFS;
+		goto out;
 	}
-	EVP_MD_CTX_free(h);
+	memcpy(out, head, hl);
+	size_t at = hl;
+	for (int i = 0; i < n; i++) {
+		memcpy(out + at, a[i].p, (size_t)a[i].len);
+		at += (size_t)a[i].len;
+	}
+	r = (int)at;
 out:
 	for (int i = 0; i < n; i++)
 		OPENSSL_free(a[i].p);
@@ -206,7 +208,7 @@ static int build_cms(const unsigned char content_md[32], const unsigned char *ce
 	const unsigned char *cp = cert_der;
 	X509 *x = d2i_X509(NULL, &cp, (long)cert_len);
 	CMS_ContentInfo *cms = NULL;
-	unsigned char amd[32], sig[80];
+	unsigned char attrs[PADES_ATTRS_MAX], sig[80];
 	size_t sl = sizeof(sig);
 	int r = -EIO;
 
@@ -228,10 +230,10 @@ static int build_cms(const unsigned char content_md[32], const unsigned char *ce
 	if (CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1) >= 0 ||
 	    CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1) < 0)
 		goto out; /* PAdES baseline: ESS signing-certificate-v2, no signingTime */
-	r = signed_attrs_digest(si, amd);
+	r = signed_attrs_der(si, attrs, sizeof(attrs));
 	if (r < 0)
 		goto out;
-	r = sign(ctx, amd, sig, &sl);
+	r = sign(ctx, attrs, (size_t)r, sig, &sl);
 	if (r < 0)
 		goto out;
 	r = -EIO;

@@ -10,9 +10,13 @@
 #include <stdint.h>
 
 #define PADES_CONTENTS_MAX 8192 /* bytes reserved for the CMS (hex doubles it) */
+#define PADES_ATTRS_MAX 1024 /* the signed attributes' DER */
 
-/* Makes a DER ECDSA signature of a SHA-256 digest into der (up to 72 bytes). */
-typedef int (*pades_sign_fn)(void *ctx, const unsigned char digest[32], unsigned char *der, size_t *ret_len);
+/* Makes a DER ECDSA signature (up to 72 bytes) over the SHA-256 of attrs, the DER of the
+ * CMS signed attributes as signed (SET OF Attribute: content-type, message-digest,
+ * signing-certificate-v2). */
+typedef int (*pades_sign_fn)(void *ctx, const unsigned char *attrs, size_t len, unsigned char *der,
+			     size_t *ret_len);
 
 /* Appends the signature to pdf (which must end in a classic xref table and trailer, as
  * cairo writes it).  cert_der is the signer's certificate; signing_time goes into /M only.

@@ -149,33 +149,40 @@ static int payload_encode(const struct seal *s, unsigned char *out, size_t cap, 
 	return 0;
 }
 
-/* SHA-256 of Sig_structure = ["Signature1", protected, h'', payload]. */
-static int tbs_digest(const unsigned char *payload, size_t plen, unsigned char md[32])
+/* Sig_structure = ["Signature1", protected, h'', payload] into buf; its length or -ENOBUFS. */
+static int tbs_build(const unsigned char *payload, size_t plen, unsigned char *buf, size_t size)
 {
-	unsigned char buf[SEAL_COSE_MAX];
-	struct wbuf w = { buf, 0, sizeof(buf), 0 };
+	struct wbuf w = { buf, 0, size, 0 };
 	put_head(&w, 4, 4);
 	put_head(&w, 3, 10);
 	put_bytes(&w, "Signature1", 10);
 	put_bstr(&w, protected_hdr, sizeof(protected_hdr));
 	put_bstr(&w, "", 0);
 	put_bstr(&w, payload, plen);
-	if (w.overflow)
-		return -ENOBUFS;
-	return EVP_Digest(buf, w.len, md, NULL, EVP_sha256(), NULL) == 1 ? 0 : -EIO;
+	return w.overflow ? -ENOBUFS : (int)w.len;
+}
+
+/* SHA-256 of the Sig_structure. */
+static int tbs_digest(const unsigned char *payload, size_t plen, unsigned char md[32])
+{
+	unsigned char buf[SEAL_COSE_MAX];
+	int n = tbs_build(payload, plen, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	return EVP_Digest(buf, (size_t)n, md, NULL, EVP_sha256(), NULL) == 1 ? 0 : -EIO;
 }
 
 int seal_encode(const struct seal *s, seal_sign_fn sign, void *ctx, char *out, size_t outlen)
 {
-	unsigned char payload[256], md[32], sig[SEAL_SIG_LEN], cose[SEAL_COSE_MAX];
+	unsigned char payload[256], tbs[SEAL_COSE_MAX], sig[SEAL_SIG_LEN], cose[SEAL_COSE_MAX];
 	size_t plen;
 	int r = payload_encode(s, payload, sizeof(payload), &plen);
 	if (r < 0)
 		return r;
-	r = tbs_digest(payload, plen, md);
+	r = tbs_build(payload, plen, tbs, sizeof(tbs));
 	if (r < 0)
 		return r;
-	r = sign(ctx, md, sig);
+	r = sign(ctx, tbs, (size_t)r, sig);
 	if (r < 0)
 		return r;
 	struct wbuf w = { cose, 0, sizeof(cose), 0 };

@@ -30,7 +30,9 @@ struct seal_decoded {
 };
 
 /* Makes the ES256 signature (r || s) of a SHA-256 digest; returns 0 or -errno. */
-typedef int (*seal_sign_fn)(void *ctx, const unsigned char digest[32], unsigned char ret_sig[SEAL_SIG_LEN]);
+/* Signs tbs, the COSE Sig_structure (ES256: ECDSA P-256 over its SHA-256), into r || s. */
+typedef int (*seal_sign_fn)(void *ctx, const unsigned char *tbs, size_t len,
+			    unsigned char ret_sig[SEAL_SIG_LEN]);
 
 /* Encodes s as "VNCC1:<Base45>" into out (SEAL_TEXT_MAX is enough), calling sign once for the
  * Sig_structure's digest.  Returns the text length, -EINVAL for a field out of range,

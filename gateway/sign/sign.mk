@@ -31,7 +31,7 @@ $(UNIT_TESTS): $(SIGN_DAEMON_OBJ) $(SIGN_VERIFY_OBJ)
 $(UNIT_TESTS): LDLIBS += $(SIGN_RENDER_LIBS)
 
 BINS += $(BUILD)/motcua-signer
-$(BUILD)/motcua-signer: $(BUILD)/obj/gateway/sign/signer.o
+$(BUILD)/motcua-signer: $(BUILD)/obj/gateway/sign/signer.o $(BUILD)/obj/gateway/sign/signreq.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs libcrypto $(SIGNER_PKGS) 2>/dev/null)
 
 # The seal decoder's fuzz target links the codec alone.
@@ -46,3 +46,10 @@ install-signer: $(BUILD)/motcua-signer
 	install -m 0755 $(BUILD)/motcua-signer $(DESTDIR)$(PREFIX)/libexec/motcua/motcua-signer
 install: install-signer
 .PHONY: install-signer
+
+# The signer's request parser (what it agrees to sign) has its own fuzz target.
+FUZZERS += $(BUILD)/fuzz/fuzz_signreq
+$(BUILD)/fuzz/fuzz_signreq: tests/fuzz/fuzz_signreq.c gateway/sign/signreq.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)

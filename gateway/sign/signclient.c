@@ -23,7 +23,7 @@
 #include "gateway/spawn.h"
 
 #define SIGNER_TIMEOUT_MS 15000
-#define SIGNER_ARGS 12
+#define SIGNER_ARGS 14
 #define SIGNER_GROUPS SPAWN_GROUPS_MAX
 
 struct signer {
@@ -205,6 +205,8 @@ int signer_start(const struct signer_options *o, struct signer **ret)
 		s->argv[n++] = strdup("--pin-file");
 		s->argv[n++] = strdup(o->pin_file);
 	}
+	s->argv[n++] = strdup("--record");
+	s->argv[n++] = strdup(o->record ? o->record : "");
 	for (int i = 0; i < n; i++)
 		if (!s->argv[i]) {
 			signer_stop(s);
@@ -233,11 +235,12 @@ void signer_stop(struct signer *s)
 	free(s);
 }
 
-static int ask(struct signer *s, const unsigned char *req, unsigned char *ret_der, size_t *ret_len)
+static int ask(struct signer *s, const unsigned char *req, size_t reqlen, unsigned char *ret_der,
+	       size_t *ret_len)
 {
 	unsigned char head[SIGN_REPLY_HEAD];
 	int64_t dl = deadline();
-	int r = write_exact(s->fd, req, SIGN_REQ_LEN);
+	int r = write_exact(s->fd, req, reqlen);
 	if (r == 0)
 		r = read_exact(s->fd, head, sizeof(head), dl);
 	if (r < 0)
@@ -256,30 +259,41 @@ static int ask(struct signer *s, const unsigned char *req, unsigned char *ret_de
 	return 0;
 }
 
-int signer_sign(struct signer *s, const unsigned char digest[SIGN_DIGEST_LEN], unsigned char *ret_der,
+int signer_sign(struct signer *s, int kind, const unsigned char *data, size_t len, unsigned char *ret_der,
 		size_t *ret_len)
 {
-	unsigned char req[SIGN_REQ_LEN] = { 'M', 'C', 'S', '1', 'S', 0, SIGN_ALG_ES256, SIGN_DIGEST_LEN };
+	unsigned char req[SIGN_REQ_HEAD + SIGN_DATA_MAX];
 	int r;
 
 	if (!s)
 		return -EPIPE;
-	memcpy(req + 8, digest, SIGN_DIGEST_LEN);
+	if (len == 0 || len > SIGN_DATA_MAX || kind < 1 || kind > 255)
+		return -EINVAL;
+	memcpy(req, SIGN_MAGIC, 4);
+	req[4] = 'S';
+	req[5] = 0;
+	req[6] = (unsigned char)kind;
+	req[7] = 0;
+	req[8] = (unsigned char)(len >> 8);
+	req[9] = (unsigned char)len;
+	memcpy(req + SIGN_REQ_HEAD, data, len);
 	pthread_mutex_lock(&s->lock);
-	r = s->fd >= 0 ? ask(s, req, ret_der, ret_len) : -EPIPE;
+	r = s->fd >= 0 ? ask(s, req, SIGN_REQ_HEAD + len, ret_der, ret_len) : -EPIPE;
 	if (r == -EPIPE || r == -ETIMEDOUT || r == -EPROTO) {
 		log_warn("sign: motcua-signer %s; starting it again",
 			 r == -ETIMEDOUT ? "timed out" : "went away");
 		reap(s);
 		r = spawn(s);
 		if (r == 0)
-			r = ask(s, req, ret_der, ret_len);
-		if (r < 0) {
+			r = ask(s, req, SIGN_REQ_HEAD + len, ret_der, ret_len);
+		if (r < 0 && r != -EPERM) {
 			log_error("sign: motcua-signer cannot be reached: %s", strerror(-r));
 			reap(s);
 			r = -EPIPE;
 		}
 	}
+	if (r == -EPERM)
+		log_error("sign: motcua-signer refused to sign (its reason is in its log line above)");
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }

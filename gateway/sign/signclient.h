@@ -17,6 +17,7 @@ struct signer_options {
 	const char *cert; /* PEM certificate of the key */
 	const char *module; /* PKCS#11 library, "" for a file key */
 	const char *pin_file; /* PKCS#11 user PIN file, "" for none */
+	const char *record; /* the signer's own record of what it signed (written by it alone) */
 };
 
 /* Starts the signer and waits (up to 10 s) for its hello.  Resolves the user before forking,
@@ -28,10 +29,13 @@ int signer_start(const struct signer_options *o, struct signer **ret);
 /* Closes the socket (the signer then exits) and reaps it.  Accepts NULL. */
 void signer_stop(struct signer *s);
 
-/* Signs a SHA-256 digest with key 0; ret_der gets a DER ECDSA-Sig-Value (up to
- * SIGN_SIG_MAX bytes).  If the signer died it is started once more.  Returns 0 or -errno
- * (-EPIPE when it cannot be reached, -ETIMEDOUT after 15 s). */
-int signer_sign(struct signer *s, const unsigned char digest[SIGN_DIGEST_LEN], unsigned char *ret_der,
+/* Asks for a signature of data (kind SIGN_KIND_SEAL: a seal's Sig_structure; SIGN_KIND_PADES:
+ * a copy's DER signed attributes; 1..SIGN_DATA_MAX bytes) with key 0; the signer checks the
+ * shape, hashes it and records it.  ret_der gets a DER ECDSA-Sig-Value over SHA-256(data) (up
+ * to SIGN_SIG_MAX bytes).  If the signer died it is started once more.  Returns 0 or -errno
+ * (-EPERM when the signer refuses the data, -EPIPE when it cannot be reached, -ETIMEDOUT
+ * after 15 s, -EIO when it could not record or sign). */
+int signer_sign(struct signer *s, int kind, const unsigned char *data, size_t len, unsigned char *ret_der,
 		size_t *ret_len);
 
 /* The signer certificate (DER) from its hello; valid while s lives. */

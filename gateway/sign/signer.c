@@ -1,14 +1,18 @@
 /* motcua-signer: the only holder of the commune signing key (a PEM file readable by its user
  * alone, or a key on a PKCS#11 token).  Started by motcuad with one end of a socketpair on
- * fd 3, it says hello with its certificate, then answers only "sign this SHA-256 digest with
- * key 0" (signproto.h) and exits on anything else.  No network, a seccomp allow-list, an
- * empty (deleted) working directory, no core dumps, no ptrace, tight rlimits. */
+ * fd 3, it says hello with its certificate, then signs only what it can check is a seal's
+ * Sig_structure or a copy's PAdES signed attributes naming its own certificate (signproto.h,
+ * signreq.c), hashing them itself; it refuses anything else and exits on a malformed frame.
+ * Each signature is first appended to its own hash-chained record (--record).  No network, a
+ * seccomp allow-list, an empty (deleted) working directory, no core dumps, no ptrace, tight
+ * rlimits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libp11.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <seccomp.h>
@@ -21,9 +25,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/sign/signproto.h"
+#include "gateway/sign/signreq.h"
 
 #define SOCK_FD 3
 
@@ -64,6 +70,96 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(159);
 }
 
+/* The record of what was signed: one line per signature, appended (O_APPEND) and synced
+ * before the signature leaves, each line's hash covering the previous line's hash:
+ *   seq=N time=YYYY-MM-DDTHH:MM:SSZ kind=seal|pades digest=HEX copy=Y/B/N|- prev=HEX hash=HEX
+ * hash = SHA-256 of the line up to " hash=". */
+static int record_fd = -1;
+static char record_prev[65];
+static unsigned long long record_seq;
+
+static void hexof(const unsigned char *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+/* Opens (creating) the record, which must be a regular file of ours that nobody else can
+ * write, and reads the chain's tail (seq and hash of the last line). */
+static void record_open(const char *path)
+{
+	struct stat st;
+	char tail[1024];
+	record_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (record_fd < 0)
+		die(1, "cannot open the signature record %s: %s", path, strerror(errno));
+	if (fstat(record_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		die(1, "the signature record %s is not a regular file", path);
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		die(1,
+		    "the signature record %s must belong to the signer's uid %u and be writable by it alone",
+		    path, geteuid());
+	/* glibc reads the time zone files on the first gmtime_r: now, not under seccomp. */
+	time_t t0 = 0;
+	struct tm tm0;
+	gmtime_r(&t0, &tm0);
+	memset(record_prev, '0', 64);
+	record_prev[64] = 0;
+	if (st.st_size == 0)
+		return;
+	off_t from = st.st_size > (off_t)sizeof(tail) - 1 ? st.st_size - (off_t)sizeof(tail) + 1 : 0;
+	ssize_t n = pread(record_fd, tail, sizeof(tail) - 1, from);
+	if (n <= 0 || tail[n - 1] != '\n')
+		die(1,
+		    "the signature record %s does not end with a whole line; check it (it may have been cut)",
+		    path);
+	tail[n - 1] = 0;
+	char *line = strrchr(tail, '\n');
+	line = line ? line + 1 : tail;
+	char *h = strstr(line, " hash=");
+	if (sscanf(line, "seq=%llu ", &record_seq) != 1 || !h || strlen(h + 6) != 64)
+		die(1, "the last line of the signature record %s is not a record line; check it", path);
+	memcpy(record_prev, h + 6, 64);
+}
+
+/* Appends the line for one signature; 0, or -1 when it is not on disk (then nothing is signed). */
+static int record_append(const struct signreq_info *in)
+{
+	char line[512], dh[65], copy[64], when[64];
+	unsigned char md[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	gmtime_r(&now, &tm);
+	/* By hand: glibc's strftime reads /etc/localtime, which the sandbox forbids. */
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	hexof(in->digest, 32, dh);
+	if (in->kind == SIGN_KIND_SEAL)
+		snprintf(copy, sizeof(copy), "%llu/%llu/%llu", (unsigned long long)in->year,
+			 (unsigned long long)in->book, (unsigned long long)in->number);
+	else
+		snprintf(copy, sizeof(copy), "-");
+	int n =
+	    snprintf(line, sizeof(line), "seq=%llu time=%s kind=%s digest=%s copy=%s prev=%s", record_seq + 1,
+		     when, in->kind == SIGN_KIND_SEAL ? "seal" : "pades", dh, copy, record_prev);
+	if (n < 0 || (size_t)n + 6 + 64 + 2 > sizeof(line))
+		return -1;
+	if (EVP_Digest(line, (size_t)n, md, NULL, EVP_sha256(), NULL) != 1)
+		return -1;
+	char hh[65];
+	hexof(md, 32, hh);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, " hash=%s\n", hh);
+	if (write(record_fd, line, (size_t)n) != n || fdatasync(record_fd) < 0)
+		return -1;
+	record_seq++;
+	memcpy(record_prev, hh, 65);
+	return 0;
+}
+
 /* Allow-list: what signing a digest and talking over the socket need, nothing that opens a
  * file (file key) or a network connection (either key). */
 static void sandbox(int pkcs11)
@@ -97,9 +193,12 @@ static void sandbox(int pkcs11)
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, base[i], 0) < 0)
 			die(1, "seccomp rule %zu", i);
-	/* Writing: to motcuad's socket and our stderr only. */
+	/* Writing: to motcuad's socket, our stderr and our record only. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, SOCK_FD)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2)) < 0)
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, record_fd)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fdatasync), 1, SCMP_A0(SCMP_CMP_EQ, record_fd)) <
+		0)
 		die(1, "seccomp write rule");
 	if (pkcs11)
 		for (size_t i = 0; i < sizeof(token) / sizeof(token[0]); i++)
@@ -255,13 +354,14 @@ static int read_frame(unsigned char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
-					      { "cert", required_argument, NULL, 'c' },
-					      { "module", required_argument, NULL, 'm' },
-					      { "pin-file", required_argument, NULL, 'p' },
-					      { NULL, 0, NULL, 0 } };
-	const char *key = NULL, *cert = NULL, *module = NULL, *pin_file = NULL;
-	unsigned char req[SIGN_REQ_LEN], reply[SIGN_REPLY_HEAD + SIGN_SIG_MAX], *der = NULL;
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },    { "cert", required_argument, NULL, 'c' },
+		{ "module", required_argument, NULL, 'm' }, { "pin-file", required_argument, NULL, 'p' },
+		{ "record", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 }
+	};
+	const char *key = NULL, *cert = NULL, *module = NULL, *pin_file = NULL, *record = NULL;
+	unsigned char req[SIGN_REQ_HEAD], data[SIGN_DATA_MAX], reply[SIGN_REPLY_HEAD + SIGN_SIG_MAX];
+	unsigned char *der = NULL, cert_sha256[32];
 	struct stat st;
 	int c;
 
@@ -271,12 +371,16 @@ int main(int argc, char **argv)
 		case 'c': cert = optarg; break;
 		case 'm': module = optarg; break;
 		case 'p': pin_file = optarg; break;
-		default: die(2, "usage: motcua-signer --key PATH|pkcs11:token=T;object=O --cert PATH");
+		case 'r': record = optarg; break;
+		default:
+			die(2,
+			    "usage: motcua-signer --key PATH|pkcs11:token=T;object=O --cert PATH --record "
+			    "FILE");
 		}
 	}
-	if (!key || !cert || optind != argc)
+	if (!key || !cert || !record || !record[0] || optind != argc)
 		die(2,
-		    "usage: motcua-signer --key PATH|pkcs11:token=T;object=O --cert PATH "
+		    "usage: motcua-signer --key PATH|pkcs11:token=T;object=O --cert PATH --record FILE "
 		    "[--module LIB --pin-file PATH] (socket on fd 3)");
 	if (fstat(SOCK_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
 		die(2, "fd 3 is not motcuad's socket; motcua-signer is started by motcuad only");
@@ -300,6 +404,9 @@ int main(int argc, char **argv)
 	if (dl <= 0 || dl > SIGN_CERT_MAX)
 		die(1, "the certificate is larger than %d bytes", SIGN_CERT_MAX);
 	X509_free(x);
+	if (EVP_Digest(der, (size_t)dl, cert_sha256, NULL, EVP_sha256(), NULL) != 1)
+		openssl_die("cannot hash the certificate");
+	record_open(record);
 	empty_cwd();
 	for (int fd = 0; fd < 2; fd++) {
 		int n = open("/dev/null", O_RDWR);
@@ -311,8 +418,9 @@ int main(int argc, char **argv)
 	sandbox(pkcs11);
 
 	unsigned char hello[SIGN_HELLO_HEAD] = {
-		'M', 'C', 'S', '1', 'H', 1, (unsigned char)(dl >> 8), (unsigned char)dl
+		0, 0, 0, 0, 'H', 1, (unsigned char)(dl >> 8), (unsigned char)dl
 	};
+	memcpy(hello, SIGN_MAGIC, 4);
 	if (write_all(hello, sizeof(hello)) < 0 || write_all(der, (size_t)dl) < 0)
 		die(1, "cannot greet motcuad");
 	OPENSSL_free(der);
@@ -328,13 +436,28 @@ int main(int argc, char **argv)
 			die(2, "not a sign request; exiting");
 		if (req[5] != 0)
 			die(2, "unknown key %u; exiting", req[5]);
-		if (req[6] != SIGN_ALG_ES256 || req[7] != SIGN_DIGEST_LEN)
-			die(2, "unsupported algorithm %u or digest length %u; exiting", req[6], req[7]);
+		size_t len = (size_t)req[8] << 8 | req[9];
+		if (req[7] != 0 || len == 0 || len > SIGN_DATA_MAX)
+			die(2, "bad request header (length %zu); exiting", len);
+		if (!read_frame(data, len))
+			die(3, "request cut short; exiting");
+		struct signreq_info info;
+		char why[160];
 		size_t sl = SIGN_SIG_MAX;
 		memcpy(reply, SIGN_MAGIC, 4);
 		reply[4] = 'R';
-		if (EVP_PKEY_sign_init(ctx) != 1 ||
-		    EVP_PKEY_sign(ctx, reply + SIGN_REPLY_HEAD, &sl, req + 8, SIGN_DIGEST_LEN) != 1) {
+		int r = signreq_check(req[6], data, len, cert_sha256, &info, why, sizeof(why));
+		if (r < 0) {
+			fprintf(stderr, "motcua-signer: refused a request of kind %u: %s\n", req[6], why);
+			reply[5] = (unsigned char)-r;
+			sl = 0;
+		} else if (record_append(&info) < 0) {
+			fprintf(stderr, "motcua-signer: cannot write the signature record; nothing signed\n");
+			reply[5] = EIO;
+			sl = 0;
+		} else if (EVP_PKEY_sign_init(ctx) != 1 ||
+			   EVP_PKEY_sign(ctx, reply + SIGN_REPLY_HEAD, &sl, info.digest, SIGN_DIGEST_LEN) !=
+			       1) {
 			fprintf(stderr, "motcua-signer: signing failed\n");
 			ERR_clear_error();
 			reply[5] = EIO;

@@ -30,6 +30,7 @@ signer = $bin/motcua-signer
 user =
 key = $work/keys/test-signing.key
 cert = $work/keys/test-signing.crt
+record = $work/keys/signatures.log
 CONF
 taskset -c 0 "$bin/motcuad" -c "$work/motcua.conf" 2>"$work/motcuad.log" &
 pid=$!

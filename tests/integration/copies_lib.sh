@@ -6,7 +6,8 @@ for _c in pdfsig qpdf pdftoppm zbarimg python3 openssl; do
 	command -v "$_c" >/dev/null || skip "$_c is not installed (make deps)"
 done
 
-# sign_config KEY CERT [LINE...]: appends a [sign] section using the built signer.
+# sign_config KEY CERT [LINE...]: appends a [sign] section using the built signer; the
+# signer's record is signatures.log beside the key unless a "record = " line is given.
 sign_config() {
 	local key=$1 cert=$2
 	shift 2
@@ -18,6 +19,7 @@ sign_config() {
 		printf '%s\n' "$@"
 	} >>"$CONF"
 	grep -q '^user' <(printf '%s\n' "$@") || echo "user =" >>"$CONF"
+	grep -q '^record' <(printf '%s\n' "$@") || echo "record = $(dirname "$key")/signatures.log" >>"$CONF"
 }
 
 # make_scan FILE.jpg [DPI]: a synthetic JPEG scan (no personal data), never re-encoded later.

@@ -27,7 +27,7 @@ ok "token motcua, key signing"
 step "motcuad signs copies through the token"
 write_config
 sign_config "pkcs11:token=motcua;object=signing" "$T/keys/test-signing.crt" "pkcs11_module = $MODULE" \
-	"pin_file = $T/keys/pin"
+	"pin_file = $T/keys/pin" "record = $T/keys/signatures.log"
 daemon_start
 grep -q "key on a PKCS#11 token" "$DLOG" || fail "the signer did not load the token key"
 make_scan "$T/scan.jpg"

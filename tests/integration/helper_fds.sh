@@ -2,8 +2,9 @@
 # Helper processes hold only what they need.  Under a motcuad that holds its broker
 # connection (logged in as the dynamic-security admin), the uplink's connection to the LGSP
 # and an open staff-page connection, a live recognition worker has nothing but its three
-# pipes (stdin, stdout, its log) and the signer nothing but /dev/null, the log and its
-# socket: no descriptor of motcuad's leaks into the process that parses untrusted images.
+# pipes (stdin, stdout, its log) and the signer nothing but /dev/null, the log, its socket
+# and the record it opens itself: no descriptor of motcuad's leaks into the process that
+# parses untrusted images.
 # (The seccomp side, a worker killed for writing to another descriptor, is unit/sandbox_test.)
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -61,8 +62,10 @@ expect="0=/dev/null
 2=$(readlink /proc/"$DPID"/fd/2)"
 [ "$(echo "$sfds" | head -n 3)" = "$expect" ] || fail "the signer's 0-2 are not /dev/null, /dev/null, the log"
 echo "$sfds" | sed -n 4p | grep -q '^3=socket:\[' || fail "the signer's fd 3 is not its socket"
-[ "$(echo "$sfds" | wc -l)" = 4 ] || fail "the signer holds more than 4 descriptors"
-ok "signer $spid: 0-3 only"
+# The signer opens its own record of signatures itself (after motcuad started it).
+[ "$(echo "$sfds" | sed -n 5p)" = "4=$T/keys/signatures.log" ] || fail "the signer's fd 4 is not its record"
+[ "$(echo "$sfds" | wc -l)" = 5 ] || fail "the signer holds more than its 5 descriptors"
+ok "signer $spid: 0-3 from motcuad, 4 its own record"
 exec 7>&-
 daemon_stop
 echo PASS

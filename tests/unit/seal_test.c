@@ -72,19 +72,21 @@ static void vector_fields(struct seal *s)
 }
 
 /* A "signer" that returns the vector's recorded signature, or a fresh one with the key. */
-static int recorded_sign(void *ctx, const unsigned char d[32], unsigned char out[SEAL_SIG_LEN])
+static int recorded_sign(void *ctx, const unsigned char *tbs, size_t len, unsigned char out[SEAL_SIG_LEN])
 {
-	unsigned char want[32];
+	unsigned char want[32], d[32];
+	assert_int_equal(EVP_Digest(tbs, len, d, NULL, EVP_sha256(), NULL), 1);
 	unhex("0676505ecdd68cb9c2381a536da279ea72e2527e873511b787b979fb9b7dc64f", want, 32);
 	assert_memory_equal(d, want, 32); /* the Sig_structure digest of the doc */
 	unhex(sig_hex, out, SEAL_SIG_LEN);
 	return 0;
 }
 
-static int key_sign(void *ctx, const unsigned char d[32], unsigned char out[SEAL_SIG_LEN])
+static int key_sign(void *ctx, const unsigned char *tbs, size_t len, unsigned char out[SEAL_SIG_LEN])
 {
-	unsigned char der[80];
+	unsigned char der[80], d[32];
 	size_t l = sizeof(der);
+	assert_int_equal(EVP_Digest(tbs, len, d, NULL, EVP_sha256(), NULL), 1);
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(ctx, NULL);
 	assert_int_equal(EVP_PKEY_sign_init(c), 1);
 	assert_int_equal(EVP_PKEY_sign(c, der, &l, d, 32), 1);
