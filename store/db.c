@@ -15,6 +15,8 @@ struct db {
 	int counted; /* in open_count */
 	int64_t full_logged; /* when a full disk was last logged at error level (wall clock) */
 	int64_t full_quiet; /* full-disk errors logged at debug level since then */
+	void (*close_hook)(void *ctx);
+	void *close_ctx;
 };
 
 /* Connections open in this process, to report any left open at exit. */
@@ -434,7 +436,20 @@ void db_close(struct db *db)
 		atomic_fetch_sub(&open_count, 1);
 	if (db->h)
 		sqlite3_close_v2(db->h);
+	if (db->close_hook)
+		db->close_hook(db->close_ctx);
 	free(db);
+}
+
+void db_set_close_hook(struct db *db, void (*fn)(void *ctx), void *ctx)
+{
+	db->close_hook = fn;
+	db->close_ctx = ctx;
+}
+
+int db_schema_version(void)
+{
+	return DB_SCHEMA_VERSION;
 }
 
 sqlite3 *db_handle(struct db *db)

@@ -20,6 +20,12 @@ void db_close(struct db *db);
  * WAL into the database). */
 int db_open_connections(void);
 
+/* Calls fn(ctx) once the connection is closed (the journal's per-connection state). */
+void db_set_close_hook(struct db *db, void (*fn)(void *ctx), void *ctx);
+
+/* The schema version this motcua brings databases to. */
+int db_schema_version(void);
+
 /* The raw handle, for the store's own modules only. */
 sqlite3 *db_handle(struct db *db);
 

@@ -54,7 +54,12 @@ static int restore_file(struct db *db, struct blobs *b, const char *path, int64_
 static int enqueue_all(struct db *db)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT id, intake_key, size FROM documents ORDER BY seq", &st);
+	/* Only documents without an item: the journal brings back the items it knew, in
+	 * their state (a delivered one stays delivered). */
+	int r = db_prepare(db,
+			   "SELECT id, intake_key, size FROM documents d WHERE NOT EXISTS (SELECT 1 FROM "
+			   "outbox o WHERE o.idem_key = d.intake_key) ORDER BY seq",
+			   &st);
 	int rc;
 	if (r < 0)
 		return r;

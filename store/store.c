@@ -20,6 +20,7 @@
 #include "store/blob.h"
 #include "store/db.h"
 #include "store/fsutil.h"
+#include "store/journal.h"
 #include "store/keycheck.h"
 #include "store/outbox.h"
 
@@ -30,7 +31,9 @@ struct store {
 	char manifest_dir[PATH_MAX];
 	char quarantine_dir[PATH_MAX];
 	char keycheck_path[PATH_MAX];
+	char journal_dir[PATH_MAX];
 	int64_t busy_timeout_ms;
+	struct journal *journal;
 	struct blobs *blobs;
 	struct store_startup startup;
 	int lock_fd; /* flock held for the life of the store: one motcuad per state directory */
@@ -312,6 +315,73 @@ static void sweep_blob_tmp(const struct store *s)
 		log_info("store: removed %d unfinished document writes left by an earlier stop", n);
 }
 
+/* The kinds of record a rebuild reports, each a table. */
+static const char *const kinds[][2] = {
+	{ "documents", "documents" },
+	{ "dossiers", "dossiers" },
+	{ "dossier_items", "dossier_items" },
+	{ "copies", "copies" },
+	{ "devices", "devices" },
+	{ "tickets", "tickets" },
+	{ "users", "users" },
+	{ "recognitions", "recognitions" },
+	{ "corrections", "recog_corrections" },
+	{ "feedback", "feedback" },
+	{ "outbox", "outbox" },
+	{ "audit", "audit" },
+};
+
+/* After a rebuild from the journal: documents whose rows the journal lacked come back from
+ * their manifests, then what came back is counted per kind, audited and kept for status. */
+static int finish_rebuild(struct store *s, struct db *db)
+{
+	char detail[PATH_MAX + 1024], now[32];
+	size_t off = 0;
+	int64_t from_manifests = 0;
+	int r = store_rebuild(db, s->blobs, s->manifest_dir, &from_manifests, &s->startup.skipped);
+	if (r < 0)
+		return r;
+	off += (size_t)snprintf(s->startup.restored_kinds, sizeof(s->startup.restored_kinds), "{");
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char sql[128];
+		sqlite3_stmt *st;
+		int64_t n = 0;
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", kinds[i][1]);
+		if (db_prepare(db, sql, &st) == 0) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				n = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (i == 0)
+			s->startup.restored = n;
+		if (off < sizeof(s->startup.restored_kinds))
+			off += (size_t)snprintf(s->startup.restored_kinds + off,
+						sizeof(s->startup.restored_kinds) - off, "%s\"%s\":%lld",
+						i ? "," : "", kinds[i][0], (long long)n);
+	}
+	if (off < sizeof(s->startup.restored_kinds))
+		snprintf(s->startup.restored_kinds + off, sizeof(s->startup.restored_kinds) - off, "}");
+	db_now(now);
+	snprintf(detail, sizeof(detail),
+		 "{\"at\":\"%s\",\"quarantined\":\"%s\",\"restored\":%lld,\"from_manifests\":%lld,"
+		 "\"skipped\":%lld,\"journal_changes\":%lld,\"journal_failed\":%lld,\"journal_damaged\":%s,"
+		 "\"kinds\":%s}",
+		 now, s->startup.quarantined, (long long)s->startup.restored, (long long)from_manifests,
+		 (long long)s->startup.skipped, (long long)s->startup.journal_applied,
+		 (long long)s->startup.journal_failed, s->startup.journal_damaged ? "true" : "false",
+		 s->startup.restored_kinds);
+	r = audit_record(db, "motcuad", "store.rebuilt", "motcua.db", detail);
+	if (r == 0)
+		r = db_meta_set(db, "last_rebuild", detail);
+	if (r < 0)
+		return r;
+	log_warn("store: rebuilt the database from the record journal (%lld row changes replayed, %lld "
+		 "failed) and the manifests (%lld documents the journal lacked, %lld skipped); it holds %s",
+		 (long long)s->startup.journal_applied, (long long)s->startup.journal_failed,
+		 (long long)from_manifests, (long long)s->startup.skipped, s->startup.restored_kinds);
+	return 0;
+}
+
 int store_open(const struct store_options *opt, struct store **ret)
 {
 	unsigned char key[BLOB_KEY_LEN];
@@ -328,7 +398,8 @@ int store_open(const struct store_options *opt, struct store **ret)
 	    fs_join(s->blob_dir, sizeof(s->blob_dir), opt->state_dir, "blobs") < 0 ||
 	    fs_join(s->manifest_dir, sizeof(s->manifest_dir), opt->state_dir, "manifests") < 0 ||
 	    fs_join(s->quarantine_dir, sizeof(s->quarantine_dir), opt->state_dir, "quarantine") < 0 ||
-	    fs_join(s->keycheck_path, sizeof(s->keycheck_path), opt->state_dir, "keycheck") < 0) {
+	    fs_join(s->keycheck_path, sizeof(s->keycheck_path), opt->state_dir, "keycheck") < 0 ||
+	    fs_join(s->journal_dir, sizeof(s->journal_dir), opt->state_dir, "journal") < 0) {
 		r = -ENAMETOOLONG;
 		goto fail;
 	}
@@ -366,8 +437,16 @@ int store_open(const struct store_options *opt, struct store **ret)
 	if (r < 0)
 		goto fail;
 
-	/* A database deleted from under its manifests is rebuilt too, not started empty. */
-	int db_lost = access(s->db_path, F_OK) != 0 && has_files(s->manifest_dir, 1);
+	struct journal_info ji;
+	r = journal_open(s->journal_dir, &s->journal, &ji);
+	if (r < 0) {
+		log_error("store: cannot open the record journal in %s: %s", s->journal_dir, strerror(-r));
+		goto fail;
+	}
+	s->startup.journal_damaged = ji.damaged;
+	/* A database deleted from under its manifests or its journal is rebuilt too, not
+	 * started empty. */
+	int db_lost = access(s->db_path, F_OK) != 0 && (has_files(s->manifest_dir, 1) || ji.entries > 1);
 	r = open_checked(s, &db);
 	if (r == 1) {
 		r = quarantine(s);
@@ -380,7 +459,7 @@ int store_open(const struct store_options *opt, struct store **ret)
 		snprintf(s->startup.quarantined, sizeof(s->startup.quarantined),
 			 "(nothing: the database file was missing)");
 		log_error("store: the database %s is missing but documents are stored; rebuilding it "
-			  "from the blob manifests",
+			  "from the record journal and the blob manifests",
 			  s->db_path);
 		s->startup.rebuilt = 1;
 	}
@@ -388,6 +467,27 @@ int store_open(const struct store_options *opt, struct store **ret)
 		log_error("store: cannot open %s: %s", s->db_path, strerror(-r));
 		goto fail;
 	}
+	/* Before anything is written: the journal is brought in line with the database (or the
+	 * database rebuilt from it), so that every later change lands after its last entry. */
+	if (s->startup.rebuilt) {
+		r = journal_replay(s->journal, db, &s->startup.journal_applied, &s->startup.journal_failed);
+		if (r < 0) {
+			log_error("store: cannot replay the record journal: %s", strerror(-r));
+			goto fail;
+		}
+		if (ji.segment == 0 || ji.damaged)
+			r = journal_snapshot(s->journal, db);
+	} else {
+		r = journal_settle(s->journal, db, STORE_JOURNAL_MAX_BYTES);
+	}
+	if (r < 0) {
+		log_error("store: the record journal in %s cannot be written: %s", s->journal_dir,
+			  strerror(-r));
+		goto fail;
+	}
+	r = journal_attach(s->journal, db);
+	if (r < 0)
+		goto fail;
 	r = check_key_id(db, key, opt->key_file);
 	if (r < 0)
 		goto fail;
@@ -401,20 +501,9 @@ int store_open(const struct store_options *opt, struct store **ret)
 		}
 	}
 	if (s->startup.rebuilt) {
-		char detail[PATH_MAX + 128];
-		r = store_rebuild(db, s->blobs, s->manifest_dir, &s->startup.restored, &s->startup.skipped);
+		r = finish_rebuild(s, db);
 		if (r < 0)
 			goto fail;
-		snprintf(
-		    detail, sizeof(detail), "{\"quarantined\":\"%s\",\"restored\":%lld,\"skipped\":%lld}",
-		    s->startup.quarantined, (long long)s->startup.restored, (long long)s->startup.skipped);
-		r = audit_record(db, "motcuad", "store.rebuilt", "motcua.db", detail);
-		if (r == 0)
-			r = db_meta_set(db, "last_rebuild", detail);
-		if (r < 0)
-			goto fail;
-		log_warn("store: rebuilt the database: %lld documents restored, %lld manifests skipped",
-			 (long long)s->startup.restored, (long long)s->startup.skipped);
 	}
 	r = outbox_requeue_sending(db);
 	if (r < 0)
@@ -438,6 +527,7 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	blobs_close(s->blobs);
+	journal_close(s->journal);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	free(s);
@@ -456,7 +546,16 @@ void store_checkpoint(struct store *s)
 
 int store_connect(struct store *s, struct db **ret)
 {
-	return db_open(s->db_path, s->busy_timeout_ms, ret);
+	struct db *db = NULL;
+	int r = db_open(s->db_path, s->busy_timeout_ms, &db);
+	if (r == 0 && s->journal)
+		r = journal_attach(s->journal, db);
+	if (r < 0) {
+		db_close(db);
+		return r;
+	}
+	*ret = db;
+	return 0;
 }
 
 struct blobs *store_blobs(struct store *s)

@@ -21,11 +21,18 @@ struct store_options {
 struct store_startup {
 	int rebuilt; /* the database was quarantined and rebuilt */
 	char quarantined[PATH_MAX]; /* where the old database went */
-	int64_t restored; /* documents restored from manifests */
+	int64_t restored; /* documents in the rebuilt database (from the journal or manifests) */
 	int64_t skipped; /* manifests that could not be restored */
 	int64_t requeued; /* outbox items moved from sending back to queued */
 	int key_created; /* a new storage key was generated (empty store) */
+	int64_t journal_applied; /* row changes replayed from the record journal */
+	int64_t journal_failed; /* row changes that could not be replayed */
+	int journal_damaged; /* the journal had a damaged entry: records after it were lost */
+	char restored_kinds[512]; /* JSON object: rows per kind in the rebuilt database */
 };
+
+/* A journal segment larger than this is replaced by a snapshot at start-up. */
+#define STORE_JOURNAL_MAX_BYTES (256LL << 20)
 
 /* Opens the store: creates the directories, loads the storage key (creating it only for an
  * empty store), opens the database, moves an unreadable or failing database aside and

@@ -165,10 +165,28 @@ static void print_status(json_t *s)
 	else
 		printf(", nothing waiting\n");
 	json_t *lr = json_object_get(s, "last_rebuild");
-	if (lr)
-		printf("NOTICE:    the database was rebuilt from the blob manifests; the old one is kept "
-		       "at %s (%lld documents restored)\n",
-		       jstr(lr, "quarantined"), (long long)jint(lr, "restored"));
+	if (lr) {
+		json_t *kinds = json_object_get(lr, "kinds"), *v;
+		const char *k;
+		printf("NOTICE:    the database was rebuilt%s%s from the record journal and the blob "
+		       "manifests; the old one is kept at %s (%lld documents restored)\n",
+		       jstr(lr, "at")[0] ? " at " : "", jstr(lr, "at"), jstr(lr, "quarantined"),
+		       (long long)jint(lr, "restored"));
+		if (json_object_size(kinds) > 0) {
+			printf("restored: ");
+			json_object_foreach (kinds, k, v)
+				printf(" %s %lld", k, (long long)json_integer_value(v));
+			printf("\n");
+		}
+		if (json_is_true(json_object_get(lr, "journal_damaged")))
+			printf("WARNING:   the record journal was damaged: records after the damage could "
+			       "not be "
+			       "restored; see the daemon's log\n");
+		if (jint(lr, "journal_failed") > 0)
+			printf(
+			    "WARNING:   %lld journal changes could not be replayed; see the daemon's log\n",
+			    (long long)jint(lr, "journal_failed"));
+	}
 }
 
 /* Sends req, receives the reply line; exits the program on transport errors. */
