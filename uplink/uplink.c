@@ -333,10 +333,10 @@ static void restart_stalled(struct uplink *u)
 		struct job *j = &u->jobs[i];
 		if (!j->used || !j->x || !wire_stalled(u, j->x, u->now - since))
 			continue;
-		log_debug("uplink: item %lld: nothing moved for %lld ms while the link answers; "
-			  "restarting the transfer from the confirmed offset",
-			  (long long)j->it.id, (long long)(u->now - j->x->progress_ms));
 		u->restarts++;
+		log_info("uplink: item %lld: nothing moved for %lld ms while the link answers; "
+			 "restarting the transfer from the confirmed offset (%lld restarts since start)",
+			 (long long)j->it.id, (long long)(u->now - j->x->progress_ms), (long long)u->restarts);
 		xfer_free(j->x);
 		j->x = NULL;
 		if (j->ph == PH_PATCH)
