@@ -1,10 +1,16 @@
 #!/bin/bash
-# make bench (uplink): over a veth link shaped to 2 Mbit/s (tc tbf) that is cut for 5 s
-# every 20 s, motcuad delivers DOCS documents of 1 MB to motcua-lgsp-sim with its shipped
-# [uplink] defaults; then, on the same link, the naive way (curl uploading each document whole
-# and starting again from zero after every failure).  Prints goodput as a fraction of the
-# link rate, bytes re-sent, and the time from link-up to the first data sent.
-# Usage: tests/bench/uplink.sh BUILD_DIR   (env: DOCS=50, RATE_MBIT=2, UP_S=15, DOWN_S=5)
+# make bench (uplink): two links a commune really has, each measured for motcuad (shipped
+# [uplink] defaults) and, in the same run on the same link, for the naive loop (curl uploading
+# each document whole, from zero after any failure):
+#  flap:   256 kbit/s (tc tbf in a network namespace), cut for 1 s every 10 s, FLAP_DOCS
+#          documents of FLAP_SIZE bytes queued before the start;
+#  outage: 2 Mbit/s, the city unreachable for OUTAGE_S seconds with OUTAGE_DOCS documents of
+#          OUTAGE_SIZE bytes queued, then back: time from the city's return to the first data,
+#          and the drain's goodput from its return to the last receipt.
+# Goodput = document bytes delivered * 8 / seconds / link rate; for the flapping link also over
+# the time the link was up (a cut second carries nothing).  Re-sent = upload bytes the city
+# received beyond the documents.  ROUNDS rounds (default 1); medians when more.
+# Usage: tests/bench/uplink.sh BUILD_DIR
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,79 +18,109 @@ export MOTCUA_TOP=$top MOTCUA_BUILD=$top/$build
 [ -d "$MOTCUA_BUILD" ] && MOTCUA_BUILD=$(cd "$MOTCUA_BUILD" && pwd)
 . "$top/tests/integration/lib.sh"
 . "$top/tests/integration/uplink_lib.sh"
-DOCS=${DOCS:-50}
-SIZE=1000000
-RATE_MBIT=${RATE_MBIT:-2}
-UP_S=${UP_S:-15}
-DOWN_S=${DOWN_S:-5}
+ROUNDS=${ROUNDS:-1}
+FLAP_DOCS=${FLAP_DOCS:-10}
+FLAP_SIZE=${FLAP_SIZE:-300000}
+OUTAGE_S=${OUTAGE_S:-120}
+OUTAGE_DOCS=${OUTAGE_DOCS:-24}
+OUTAGE_SIZE=${OUTAGE_SIZE:-500000}
 
-netns_link "${RATE_MBIT}mbit"
+netns_link 256kbit
 sim_start --listen "$NS_IP"
+set_rate() { # KBIT
+	tc qdisc change dev "$VETH_HOST" root tbf rate "$1kbit" burst 32kbit latency 100ms
+	ip netns exec "$NS" tc qdisc change dev "$VETH_NS" root tbf rate "$1kbit" burst 32kbit latency 100ms
+}
 
-# The outages: DOWN_S seconds every UP_S + DOWN_S, for as long as the bench runs; each
-# link-up's time to the first data (> 3000 bytes) goes to $T/firstdata.
-cutter() {
+# flapper: the link down 1 s every 10 s until killed.
+flapper() {
 	while :; do
-		sleep "$UP_S"
+		sleep 9
 		link_down
-		sleep "$DOWN_S"
+		sleep 1
 		link_up
-		first_data_ms >>"$T/firstdata" &
 	done
 }
-cutter &
-CUTTER=$!
-track_pid $CUTTER
+FLAPPER=
+flap_start() { flapper & FLAPPER=$!; track_pid $FLAPPER; }
+flap_stop() { kill "$FLAPPER" 2>/dev/null; wait "$FLAPPER" 2>/dev/null; link_up; }
 
-stats_json() { sim_stat . ; }
-delta() { # FIELD BEFORE_JSON AFTER_JSON
-	echo "$(($(jq -r ".$1" <<<"$3") - $(jq -r ".$1" <<<"$2")))"
-}
-fd_summary() { # lines of ms -> "n=.. median .. max .."
-	sort -n | awk '$1 >= 0 {a[n++]=$1} END {if (!n) {print "none measured"; exit}
-		printf "%d link-ups, median %d ms, max %d ms", n, a[int((n-1)/2)], a[n-1]}'
-}
-report() { # NAME SECONDS BEFORE AFTER TX_BYTES
-	local secs=$2 resent rcvd good
-	# Re-sent: every upload byte the server received beyond the documents themselves (cut
-	# chunks included).  The simulator's bytes_received_more_than_once misses the prefix of a
-	# chunk whose connection was still half-open when the repeat arrived.
-	rcvd=$(delta bytes_received "$3" "$4")
-	resent=$((rcvd - DOCS * SIZE))
-	good=$(awk -v b=$((DOCS * SIZE)) -v s="$secs" -v r="$RATE_MBIT" 'BEGIN {printf "%.2f", b * 8 / s / (r * 1000000)}')
-	printf '%-8s %4d docs in %6.1f s: goodput %s of the link; re-sent %d bytes (%.1f%%); upload bytes received %d; on the wire %d bytes\n' \
-		"$1" "$DOCS" "$secs" "$good" "$resent" "$(awk -v a="$resent" -v b=$((DOCS * SIZE)) 'BEGIN {print 100 * a / b}')" "$rcvd" "$5"
-	printf '%-8s link-up to first data: %s\n' "$1" "$(fd_summary <"$T/firstdata")"
+stats_json() { sim_stat .; }
+delta() { echo "$(($(jq -r ".$1" <<<"$3") - $(jq -r ".$1" <<<"$2")))"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}'; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
+# goodput BYTES SECONDS KBIT -> fraction of the link
+goodput() { awk -v b="$1" -v s="$2" -v r="$3" 'BEGIN {printf "%.3f", b * 8 / s / (r * 1000)}'; }
+median() { sort -g | awk '{a[n++] = $1} END {if (!n) print "-"; else print a[int((n - 1) / 2)]}'; }
+res() { echo "$3" >>"$T/res.$1.$2"; } # NAME METRIC VALUE
+
+mkdocs() { # PREFIX N SIZE
+	for i in $(seq "$2"); do mkdoc "$T/$1$i.pdf" "$3"; done
 }
 
-echo "uplink bench: $DOCS documents of $SIZE bytes over ${RATE_MBIT} Mbit/s (tc tbf), cut ${DOWN_S}s every $((UP_S + DOWN_S))s"
+######## motcuad
+conf_motcuad() {
+	write_config
+	uplink_config "$SIM_BASE"
+	sed -i '/^backoff_base_ms\|^backoff_cap_s\|^probe_interval_ms/d' "$CONF" # shipped defaults
+}
+# queue_docs PREFIX N: stores the documents with the uplink off (the city "away").
+queue_docs() {
+	write_config
+	daemon_start
+	for i in $(seq "$2"); do put_ok "$T/$1$i.pdf" >/dev/null; done
+	daemon_stop
+}
+wait_all_delivered() { wait_delivered "$1" 3600; }
 
-######## motcuad with the shipped [uplink] defaults
-write_config
-daemon_start
-for i in $(seq "$DOCS"); do mkdoc "$T/doc$i.pdf" $SIZE; put_ok "$T/doc$i.pdf" >/dev/null; done
-daemon_stop
-uplink_config "$SIM_BASE"
-# The shipped defaults, not the tests' quick ones.
-sed -i '/^backoff_base_ms\|^backoff_cap_s\|^probe_interval_ms/d' "$CONF"
-grep -A20 '^\[uplink\]' "$CONF" | grep -v secret | sed 's/^/  config: /'
-: >"$T/firstdata"
-before=$(stats_json)
-tx0=$(tx_bytes)
-t0=$(date +%s.%N)
-daemon_start
-wait_delivered "$DOCS" 3600
-t1=$(date +%s.%N)
-after=$(stats_json)
-tx1=$(tx_bytes)
-hwm=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$DPID/status")
-daemon_stop
-[ "$(delta unique_items "$before" "$after")" = "$DOCS" ] || fail "unique items $(delta unique_items "$before" "$after")"
-echo "motcuad peak memory (VmHWM) with $DOCS MB queued: $hwm"
-report motcuad "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$before" "$after" $((tx1 - tx0))
+# first_data_bg: measures link-up -> first data into $T/fd in the background.
+first_data_bg() { (first_data_ms >"$T/fd") & FD_PID=$!; }
 
-######## the naive way: one curl upload of the whole document, from zero after any failure
-: >"$T/firstdata"
+motcuad_flap() { # ROUND
+	rm -rf "$STATE"
+	queue_docs flapdoc "$FLAP_DOCS"
+	conf_motcuad
+	set_rate 256
+	local before after t0 t1 rx
+	before=$(stats_json)
+	flap_start
+	t0=$(now)
+	daemon_start
+	wait_all_delivered "$FLAP_DOCS"
+	t1=$(now)
+	flap_stop
+	after=$(stats_json)
+	daemon_stop
+	[ "$(delta unique_items "$before" "$after")" = "$FLAP_DOCS" ] || fail "motcuad flap: unique items $(delta unique_items "$before" "$after")"
+	rx=$(delta bytes_received "$before" "$after")
+	report flap motcuad "$(secs "$t0" "$t1")" "$rx" $((FLAP_DOCS * FLAP_SIZE)) 256
+}
+
+motcuad_outage() {
+	rm -rf "$STATE"
+	queue_docs outdoc "$OUTAGE_DOCS"
+	conf_motcuad
+	set_rate 2000
+	local before after t0 t1 rx
+	link_down
+	daemon_start
+	sleep "$OUTAGE_S"
+	before=$(stats_json)
+	link_up
+	t0=$(now)
+	first_data_bg
+	wait_all_delivered "$OUTAGE_DOCS"
+	t1=$(now)
+	wait "$FD_PID"
+	after=$(stats_json)
+	daemon_stop
+	[ "$(delta unique_items "$before" "$after")" = "$OUTAGE_DOCS" ] || fail "motcuad outage: unique items $(delta unique_items "$before" "$after")"
+	rx=$(delta bytes_received "$before" "$after")
+	report outage motcuad "$(secs "$t0" "$t1")" "$rx" $((OUTAGE_DOCS * OUTAGE_SIZE)) 2000 "$(cat "$T/fd")"
+}
+
+######## the naive loop: one curl upload of the whole document, from zero after any failure
 naive_one() { # FILE KEY
 	local f=$1 key=$2 size sum up code
 	size=$(stat -c %s "$f")
@@ -93,10 +129,11 @@ naive_one() { # FILE KEY
 		-H "Idempotency-Key: $key:blob:0" -d "{\"size\":$size,\"sha256\":\"$sum\"}" "$SIM_BASE/lgsp/v1/uploads" | jq -r .upload_id); do
 		sleep 1
 	done
-	# The whole document at offset 0, again and again until it goes through in one piece.
+	# (a 409 after a lost answer: the whole body had arrived; the server's offset says so)
 	until code=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 10 --speed-limit 1 --speed-time 10 \
 		-X PATCH -H "Authorization: Bearer $tok" -H 'Content-Type: application/offset+octet-stream' \
-		-H 'Upload-Offset: 0' --data-binary @"$f" "$SIM_BASE/lgsp/v1/uploads/$up") && [ "$code" = 200 ]; do
+		-H 'Upload-Offset: 0' --data-binary @"$f" "$SIM_BASE/lgsp/v1/uploads/$up") &&
+		{ [ "$code" = 200 ] || [ "$(curl -sf --max-time 30 -H "Authorization: Bearer $tok" "$SIM_BASE/lgsp/v1/uploads/$up" | jq -r .offset)" = "$size" ]; }; do
 		sleep 1
 	done
 	until curl -sf --max-time 30 -X POST -H "Authorization: Bearer $tok" "$SIM_BASE/lgsp/v1/uploads/$up/finish" >/dev/null; do sleep 1; done
@@ -107,13 +144,82 @@ naive_one() { # FILE KEY
 		sleep 1
 	done
 }
-for i in $(seq "$DOCS"); do mkdoc "$T/naive$i.pdf" $SIZE; done
-until tok=$(curl -sf --max-time 30 -u commune-a:secret-a -d grant_type=client_credentials "$SIM_BASE/lgsp/v1/oauth/token" | jq -r .access_token); do sleep 1; done
-before=$(stats_json)
-tx0=$(tx_bytes)
-t0=$(date +%s.%N)
-for i in $(seq "$DOCS"); do naive_one "$T/naive$i.pdf" "naive-bench-$$-$i"; done
-t1=$(date +%s.%N)
-after=$(stats_json)
-tx1=$(tx_bytes)
-report naive "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$before" "$after" $((tx1 - tx0))
+naive_token() {
+	until tok=$(curl -sf --max-time 30 -u commune-a:secret-a -d grant_type=client_credentials "$SIM_BASE/lgsp/v1/oauth/token" | jq -r .access_token); do sleep 1; done
+}
+naive_flap() { # ROUND
+	set_rate 256
+	naive_token
+	local before after t0 t1 rx
+	before=$(stats_json)
+	flap_start
+	t0=$(now)
+	for i in $(seq "$FLAP_DOCS"); do naive_one "$T/flapdoc$i.pdf" "naive-flap-$$-$1-$i"; done
+	t1=$(now)
+	flap_stop
+	after=$(stats_json)
+	rx=$(delta bytes_received "$before" "$after")
+	report flap naive "$(secs "$t0" "$t1")" "$rx" $((FLAP_DOCS * FLAP_SIZE)) 256
+}
+naive_outage() { # ROUND
+	set_rate 2000
+	naive_token
+	local before after t0 t1 rx
+	link_down
+	# the loop keeps trying through the outage, as a cron'd script would
+	(for i in $(seq "$OUTAGE_DOCS"); do naive_one "$T/outdoc$i.pdf" "naive-out-$$-$1-$i"; done; now >"$T/naive.done") &
+	local loop=$!
+	track_pid $loop
+	sleep "$OUTAGE_S"
+	before=$(stats_json)
+	link_up
+	t0=$(now)
+	first_data_bg
+	wait $loop
+	t1=$(cat "$T/naive.done")
+	wait "$FD_PID"
+	after=$(stats_json)
+	rx=$(delta bytes_received "$before" "$after")
+	report outage naive "$(secs "$t0" "$t1")" "$rx" $((OUTAGE_DOCS * OUTAGE_SIZE)) 2000 "$(cat "$T/fd")"
+}
+
+# report SCENARIO WHO SECONDS RECEIVED DOC_BYTES KBIT [FIRST_DATA_MS]
+report() {
+	local sc=$1 who=$2 s=$3 rx=$4 docs=$5 kbit=$6 fd=${7:-} g gu resent
+	g=$(goodput "$docs" "$s" "$kbit")
+	resent=$(ratio $((rx - docs)) "$docs")
+	res "$sc" "$who.goodput" "$g"
+	res "$sc" "$who.resent" "$resent"
+	if [ "$sc" = flap ]; then
+		gu=$(awk -v g="$g" 'BEGIN {printf "%.3f", g / 0.9}') # up 9 s of every 10
+		res "$sc" "$who.goodput_up" "$gu"
+		printf '  %-7s %-6s %7.1f s: goodput %s of the link (%s of its up time), re-sent %s of the bytes\n' \
+			"$who" "$sc" "$s" "$g" "$gu" "$resent"
+	else
+		res "$sc" "$who.first_ms" "$fd"
+		printf '  %-7s %-6s %7.1f s from the return: goodput %s of the link, re-sent %s, first data %s ms after the return\n' \
+			"$who" "$sc" "$s" "$g" "$resent" "$fd"
+	fi
+}
+
+mkdocs flapdoc "$FLAP_DOCS" "$FLAP_SIZE"
+mkdocs outdoc "$OUTAGE_DOCS" "$OUTAGE_SIZE"
+echo "uplink bench: flap = 256 kbit/s cut 1 s every 10 s, $FLAP_DOCS x $FLAP_SIZE B; outage = 2 Mbit/s, city away ${OUTAGE_S} s, $OUTAGE_DOCS x $OUTAGE_SIZE B queued; $ROUNDS round(s)"
+for r in $(seq "$ROUNDS"); do
+	echo " round $r"
+	motcuad_flap "$r"
+	naive_flap "$r"
+	motcuad_outage "$r"
+	naive_outage "$r"
+done
+
+m() { median <"$T/res.$1.$2"; }
+echo "uplink bench results (medians of $ROUNDS):"
+printf '  flapping 256 kbit/s: motcuad goodput %s of the link (%s of up time), re-sent %s; naive %s (%s), re-sent %s; motcuad/naive %s\n' \
+	"$(m flap motcuad.goodput)" "$(m flap motcuad.goodput_up)" "$(m flap motcuad.resent)" \
+	"$(m flap naive.goodput)" "$(m flap naive.goodput_up)" "$(m flap naive.resent)" \
+	"$(ratio "$(m flap motcuad.goodput)" "$(m flap naive.goodput)")"
+printf '  after a %s s outage at 2 Mbit/s: motcuad goodput %s, re-sent %s, first data %s ms; naive %s, re-sent %s, first data %s ms; motcuad/naive %s\n' \
+	"$OUTAGE_S" "$(m outage motcuad.goodput)" "$(m outage motcuad.resent)" "$(m outage motcuad.first_ms)" \
+	"$(m outage naive.goodput)" "$(m outage naive.resent)" "$(m outage naive.first_ms)" \
+	"$(ratio "$(m outage motcuad.goodput)" "$(m outage naive.goodput)")"
