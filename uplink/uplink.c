@@ -336,7 +336,8 @@ static void restart_stalled(struct uplink *u)
 		u->restarts++;
 		log_info("uplink: item %lld: nothing moved for %lld ms while the link answers; "
 			 "restarting the transfer from the confirmed offset (%lld restarts since start)",
-			 (long long)j->it.id, (long long)(u->now - j->x->progress_ms), (long long)u->restarts);
+			 (long long)j->it.id, (long long)(u->now - j->x->progress_ms),
+			 (long long)u->restarts);
 		xfer_free(j->x);
 		j->x = NULL;
 		if (j->ph == PH_PATCH)
