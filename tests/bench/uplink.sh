@@ -154,7 +154,7 @@ naive_flap() { # ROUND
 	before=$(stats_json)
 	flap_start
 	t0=$(now)
-	for i in $(seq "$FLAP_DOCS"); do naive_one "$T/flapdoc$i.pdf" "naive-flap-$$-$1-$i"; done
+	for i in $(seq "$FLAP_DOCS"); do naive_one "$T/nflapdoc$i.pdf" "naive-flap-$$-$1-$i"; done
 	t1=$(now)
 	flap_stop
 	after=$(stats_json)
@@ -167,7 +167,7 @@ naive_outage() { # ROUND
 	local before after t0 t1 rx
 	link_down
 	# the loop keeps trying through the outage, as a cron'd script would
-	(for i in $(seq "$OUTAGE_DOCS"); do naive_one "$T/outdoc$i.pdf" "naive-out-$$-$1-$i"; done; now >"$T/naive.done") &
+	(for i in $(seq "$OUTAGE_DOCS"); do naive_one "$T/noutdoc$i.pdf" "naive-out-$$-$1-$i"; done; now >"$T/naive.done") &
 	local loop=$!
 	track_pid $loop
 	sleep "$OUTAGE_S"
@@ -202,11 +202,18 @@ report() {
 	fi
 }
 
-mkdocs flapdoc "$FLAP_DOCS" "$FLAP_SIZE"
-mkdocs outdoc "$OUTAGE_DOCS" "$OUTAGE_SIZE"
+# Each round and each side sends documents the city has never seen (it keeps blobs by hash: a
+# repeat would cost nothing).
+mkdocs_round() {
+	mkdocs flapdoc "$FLAP_DOCS" "$FLAP_SIZE"
+	mkdocs outdoc "$OUTAGE_DOCS" "$OUTAGE_SIZE"
+	mkdocs nflapdoc "$FLAP_DOCS" "$FLAP_SIZE"
+	mkdocs noutdoc "$OUTAGE_DOCS" "$OUTAGE_SIZE"
+}
 echo "uplink bench: flap = 256 kbit/s cut 1 s every 10 s, $FLAP_DOCS x $FLAP_SIZE B; outage = 2 Mbit/s, city away ${OUTAGE_S} s, $OUTAGE_DOCS x $OUTAGE_SIZE B queued; $ROUNDS round(s)"
 for r in $(seq "$ROUNDS"); do
 	echo " round $r"
+	mkdocs_round
 	motcuad_flap "$r"
 	naive_flap "$r"
 	motcuad_outage "$r"
