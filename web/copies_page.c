@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/daemon.h"
+#include "gateway/log.h"
 #include "gateway/sign/copy.h"
 #include "gateway/sign/verify.h"
 #include "store/copies.h"
@@ -318,39 +320,89 @@ static void fmt_time(int64_t t, char out[32])
 	strftime(out, 32, "%d/%m/%Y %H:%M:%S", &tm);
 }
 
+/* The sentence for why a copy is not valid (the verifier's own text is for logs). */
+static enum str reason_str(enum verify_reason w)
+{
+	switch (w) {
+	case VR_NOT_A_SEAL: return S_VR_NOT_A_SEAL;
+	case VR_SEAL_DAMAGED: return S_VR_SEAL_DAMAGED;
+	case VR_SEAL_ALTERED: return S_VR_SEAL_ALTERED;
+	case VR_UNKNOWN_KEY: return S_VR_UNKNOWN_KEY;
+	case VR_CERT_TIME: return S_VR_CERT_TIME;
+	case VR_NOT_A_PDF: return S_VR_NOT_A_PDF;
+	case VR_NO_SIGNATURE: return S_VR_NO_SIGNATURE;
+	case VR_PDF_DAMAGED: return S_VR_PDF_DAMAGED;
+	case VR_PDF_ALTERED: return S_VR_PDF_ALTERED;
+	case VR_KEYS_DIFFER: return S_VR_KEYS_DIFFER;
+	case VR_NO_SEAL: return S_VR_NO_SEAL;
+	case VR_NO_SCAN: return S_VR_NO_SCAN;
+	case VR_SCAN_ALTERED: return S_VR_SCAN_ALTERED;
+	default: return S_VR_OTHER;
+	}
+}
+
+/* The issuer as people know it: this commune's name when the seal is its own, else the
+ * agency code with what it is. */
+static void issuer_name(struct req *r, struct buf *b, const char *code)
+{
+	struct config *cfg = malloc(sizeof(*cfg));
+	if (cfg) {
+		daemon_config_snapshot(cfg);
+		if (strcmp(cfg->agency_code, code) == 0 || strcmp(cfg->commune_name, code) == 0) {
+			buf_esc(b, cfg->commune_name);
+			buf_puts(b, " (");
+			buf_esc(b, code);
+			buf_puts(b, ")");
+			free(cfg);
+			return;
+		}
+		free(cfg);
+	}
+	buf_esc(b, T(r->lang, S_VF_AGENCY_CODE));
+	buf_puts(b, " ");
+	buf_esc(b, code);
+}
+
 static void verdict_html(struct req *r, struct buf *b, const struct copy_verdict *v)
 {
-	static const enum str names[] = { S_VF_VALID, S_VF_INVALID, S_VF_UNTRUSTED };
 	int ok = v->verdict == VERDICT_VALID;
-	buf_printf(
-	    b, "<section id=\"verdict\" aria-labelledby=\"vf-verdict\"><h2 id=\"vf-verdict\" class=\"%s\">",
-	    ok ? "ok" : "err");
-	buf_esc(b, T(r->lang, names[v->verdict <= VERDICT_UNTRUSTED ? v->verdict : VERDICT_INVALID]));
-	buf_printf(b, "</h2><p class=\"verdict-code\">%s</p>",
-		   ok                                    ? "VALID"
-		       : v->verdict == VERDICT_UNTRUSTED ? "UNTRUSTED"
-							 : "INVALID");
-	if (v->reason[0]) {
+	enum str head = ok                                                      ? S_VF_VALID
+	    : v->reason_code == VR_NOT_A_SEAL || v->reason_code == VR_NOT_A_PDF ? S_VF_NOT_A_SEAL
+	    : v->verdict == VERDICT_UNTRUSTED                                   ? S_VF_UNTRUSTED
+										: S_VF_INVALID;
+	buf_printf(b,
+		   "<section id=\"verdict\" data-verdict=\"%s\" aria-labelledby=\"vf-verdict\"><h2 "
+		   "id=\"vf-verdict\" class=\"%s\">",
+		   ok                                    ? "valid"
+		       : v->verdict == VERDICT_UNTRUSTED ? "untrusted"
+							 : "invalid",
+		   ok ? "ok" : "err");
+	buf_esc(b, T(r->lang, head));
+	buf_puts(b, "</h2>");
+	if (!ok) {
 		buf_puts(b, "<p id=\"vf-reason\">");
 		buf_esc(b, T(r->lang, S_VF_REASON));
 		buf_puts(b, " ");
-		buf_esc(b, v->reason);
+		buf_esc(b, T(r->lang, reason_str(v->reason_code)));
 		buf_puts(b, "</p>");
+		log_info("web: /verify: %s", v->reason);
 	}
 	if (v->test_key) {
 		buf_puts(b, "<p class=\"err\">");
 		buf_esc(b, T(r->lang, S_VF_TEST_KEY));
 		buf_puts(b, "</p>");
 	}
-	if (v->has_seal) {
+	/* What a seal claims is shown only when the signature proves it: an invalid or unknown
+	 * seal's issuer, number and time are whatever its maker wrote. */
+	if (ok && v->has_seal) {
 		char when[32], hash[65];
 		fmt_time(v->seal.time, when);
 		for (int i = 0; i < 32; i++)
 			snprintf(hash + 2 * i, 3, "%02x", v->seal.sha256[i]);
 		buf_puts(b, "<dl><dt>");
 		buf_esc(b, T(r->lang, S_VF_ISSUER));
-		buf_puts(b, "</dt><dd>");
-		buf_esc(b, v->seal.issuer);
+		buf_puts(b, "</dt><dd id=\"vf-issuer\">");
+		issuer_name(r, b, v->seal.issuer);
 		buf_puts(b, "</dd><dt>");
 		buf_esc(b, T(r->lang, S_CP_NUMBER));
 		buf_puts(b, "</dt><dd>");

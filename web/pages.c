@@ -897,7 +897,9 @@ static const char css[] =
     "overflow:auto}footer{padding:12px 16px;color:#555;font-size:.85em}"
     ".login{max-width:380px;background:#fff;border:1px solid #c8ccd2;padding:12px 16px}"
     ".login input{width:100%}.nowrap{white-space:nowrap}td.detail{overflow-wrap:anywhere;min-width:14em}"
-    "td.detail span{display:block}"
+    "td.detail span{display:block}dd{overflow-wrap:anywhere}input,textarea,select{max-width:100%}"
+    "@media (max-width:600px){main{padding:8px}dl{grid-template-columns:1fr}dd{margin-bottom:6px}"
+    ".tile{min-width:0}textarea{width:100%}}"
     "@media print{header,nav,footer,.skip,.noprint,form{display:none}main{padding:0;max-width:none}"
     "body{background:#fff}}\n";
 

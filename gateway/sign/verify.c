@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,14 +79,15 @@ int trustlist_count(const struct trustlist *t)
 	return t ? sk_X509_num(t->certs) : 0;
 }
 
-static void why(struct copy_verdict *v, enum verdict d, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void why(struct copy_verdict *v, enum verdict d, const char *fmt, ...)
+static void why(struct copy_verdict *v, enum verdict d, enum verify_reason code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void why(struct copy_verdict *v, enum verdict d, enum verify_reason code, const char *fmt, ...)
 {
 	va_list ap;
 	if (v->verdict != VERDICT_VALID)
 		return; /* the first failing check is the reason */
 	v->verdict = d;
+	v->reason_code = code;
 	va_start(ap, fmt);
 	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
 	va_end(ap);
@@ -112,6 +114,15 @@ static void describe(X509 *x, struct copy_verdict *v)
 	v->test_key = strstr(v->signer, "TEST") != NULL;
 }
 
+/* 1 when text at least looks like a seal (its prefix), so that a failure to decode it is
+ * a damaged seal rather than something else pasted. */
+static int text_is_seal(const char *text, size_t len)
+{
+	while (len && (*text == ' ' || *text == '\n' || *text == '\r' || *text == '\t'))
+		text++, len--;
+	return len >= 6 && strncasecmp(text, "VNCC1:", 6) == 0;
+}
+
 /* The seal alone: structure, trusted key by kid, signature, certificate valid at its time. */
 static X509 *check_seal(const struct trustlist *t, const char *text, size_t len, struct copy_verdict *v)
 {
@@ -119,7 +130,7 @@ static X509 *check_seal(const struct trustlist *t, const char *text, size_t len,
 	char msg[256];
 	int r = seal_decode(text, len, &d, msg, sizeof(msg));
 	if (r < 0) {
-		why(v, VERDICT_INVALID, "%s", msg);
+		why(v, VERDICT_INVALID, text_is_seal(text, len) ? VR_SEAL_DAMAGED : VR_NOT_A_SEAL, "%s", msg);
 		return NULL;
 	}
 	v->has_seal = 1;
@@ -127,21 +138,22 @@ static X509 *check_seal(const struct trustlist *t, const char *text, size_t len,
 	seal_number_text(&d.seal, v->number_text, sizeof(v->number_text));
 	X509 *x = by_kid(t, d.seal.kid);
 	if (!x) {
-		why(v, VERDICT_UNTRUSTED, "the seal's key is not in the trust list (issuer %s)",
-		    d.seal.issuer);
+		why(v, VERDICT_UNTRUSTED, VR_UNKNOWN_KEY,
+		    "the seal's key is not in the trust list (issuer %s)", d.seal.issuer);
 		return NULL;
 	}
 	describe(x, v);
 	r = seal_check_signature(&d, X509_get0_pubkey(x));
 	if (r < 0) {
-		why(v, VERDICT_INVALID,
+		why(v, VERDICT_INVALID, VR_SEAL_ALTERED,
 		    "the seal's signature does not match its content (altered or forged)");
 		return NULL;
 	}
 	time_t when = (time_t)d.seal.time;
 	if (X509_cmp_time(X509_get0_notBefore(x), &when) > 0 ||
 	    X509_cmp_time(X509_get0_notAfter(x), &when) < 0) {
-		why(v, VERDICT_INVALID, "the signing certificate was not valid at the seal's time");
+		why(v, VERDICT_INVALID, VR_CERT_TIME,
+		    "the signing certificate was not valid at the seal's time");
 		return NULL;
 	}
 	return x;
@@ -165,18 +177,18 @@ static int cms_check(const struct trustlist *t, const unsigned char *pdf, const 
 	int rc = -1;
 
 	if (!cms) {
-		why(v, VERDICT_INVALID, "the PDF signature is not a CMS structure (damaged)");
+		why(v, VERDICT_INVALID, VR_PDF_DAMAGED, "the PDF signature is not a CMS structure (damaged)");
 		goto out;
 	}
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
 	if (sk_CMS_SignerInfo_num(sis) != 1) {
-		why(v, VERDICT_INVALID, "the PDF signature must have exactly one signer");
+		why(v, VERDICT_INVALID, VR_PDF_DAMAGED, "the PDF signature must have exactly one signer");
 		goto out;
 	}
 	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, 0);
 	if (CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1) < 0 ||
 	    CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1) >= 0) {
-		why(v, VERDICT_INVALID,
+		why(v, VERDICT_INVALID, VR_PDF_DAMAGED,
 		    "the PDF signature is not PAdES baseline (signing-certificate-v2 "
 		    "missing or signingTime present)");
 		goto out;
@@ -199,13 +211,14 @@ static int cms_check(const struct trustlist *t, const unsigned char *pdf, const 
 		X509_VERIFY_PARAM_set_time(vp, (time_t)v->seal.time);
 	/* First the signature alone, so that a changed byte is told apart from an unknown key. */
 	if (CMS_verify(cms, NULL, NULL, content, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
-		why(v, VERDICT_INVALID,
+		why(v, VERDICT_INVALID, VR_PDF_ALTERED,
 		    "the PDF was changed after it was signed (its signature does not match)");
 		goto out;
 	}
 	BIO_reset(content);
 	if (CMS_verify(cms, NULL, store, content, NULL, CMS_BINARY) != 1) {
-		why(v, VERDICT_UNTRUSTED, "the PDF is signed by a certificate that is not in the trust list");
+		why(v, VERDICT_UNTRUSTED, VR_UNKNOWN_KEY,
+		    "the PDF is signed by a certificate that is not in the trust list");
 		goto out;
 	}
 	STACK_OF(X509) *signers = CMS_get0_signers(cms);
@@ -214,7 +227,8 @@ static int cms_check(const struct trustlist *t, const unsigned char *pdf, const 
 		describe(sx, v);
 	if (seal_cert && (!sx || X509_cmp(sx, seal_cert) != 0)) {
 		sk_X509_free(signers);
-		why(v, VERDICT_INVALID, "the seal and the PDF signature were made with different keys");
+		why(v, VERDICT_INVALID, VR_KEYS_DIFFER,
+		    "the seal and the PDF signature were made with different keys");
 		goto out;
 	}
 	sk_X509_free(signers);
@@ -238,14 +252,14 @@ int verify_copy_pdf(const struct trustlist *t, const unsigned char *pdf, size_t 
 
 	memset(v, 0, sizeof(*v));
 	if (len < 8 || memcmp(pdf, "%PDF-", 5) != 0) {
-		why(v, VERDICT_INVALID, "not a PDF file");
+		why(v, VERDICT_INVALID, VR_NOT_A_PDF, "not a PDF file");
 		return 0;
 	}
 	int r = pades_find_signature(pdf, len, &ps);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		why(v, VERDICT_INVALID,
+		why(v, VERDICT_INVALID, r == -ENOENT ? VR_NO_SIGNATURE : VR_PDF_DAMAGED,
 		    r == -ENOENT ? "the PDF carries no signature"
 				 : "the PDF signature's byte range or contents are malformed");
 		return 0;
@@ -253,18 +267,18 @@ int verify_copy_pdf(const struct trustlist *t, const unsigned char *pdf, size_t 
 	size_t signed_end = (size_t)ps.range[1]; /* the original and our update up to /Contents */
 	X509 *sc = NULL;
 	if (pades_find_keywords(pdf, signed_end, seal, sizeof(seal)) < 0)
-		why(v, VERDICT_INVALID, "the PDF carries no VNCC1 seal");
+		why(v, VERDICT_INVALID, VR_NO_SEAL, "the PDF carries no VNCC1 seal");
 	else
 		sc = check_seal(t, seal, strlen(seal), v);
 	if (!ps.whole)
-		why(v, VERDICT_INVALID,
+		why(v, VERDICT_INVALID, VR_PDF_ALTERED,
 		    "the signature does not cover the whole file (bytes were added after signing)");
 	if (cms_check(t, pdf, &ps, sc, v) == 0 && v->has_seal) {
 		if (pades_find_jpeg(pdf, signed_end, &jpeg, &jlen) < 0)
-			why(v, VERDICT_INVALID, "the PDF holds no embedded original scan");
+			why(v, VERDICT_INVALID, VR_NO_SCAN, "the PDF holds no embedded original scan");
 		else if (EVP_Digest(jpeg, jlen, md, NULL, EVP_sha256(), NULL) != 1 ||
 			 memcmp(md, v->seal.sha256, 32) != 0)
-			why(v, VERDICT_INVALID,
+			why(v, VERDICT_INVALID, VR_SCAN_ALTERED,
 			    "the embedded original scan does not match the seal's SHA-256");
 	}
 	free(ps.cms);

@@ -26,8 +26,27 @@ enum verdict {
 	VERDICT_UNTRUSTED = 2, /* well-formed and intact, but signed by a key not in the trust list */
 };
 
+/* Why a verdict is not VALID, for people: each has a sentence in the web catalogue. */
+enum verify_reason {
+	VR_NONE = 0,
+	VR_NOT_A_SEAL, /* the text is not a seal at all (no VNCC1: prefix) */
+	VR_SEAL_DAMAGED, /* looks like a seal but does not decode (cut, mistyped) */
+	VR_SEAL_ALTERED, /* decodes, but its signature does not match its content */
+	VR_UNKNOWN_KEY, /* intact, signed by a key not in the trust list */
+	VR_CERT_TIME, /* the certificate was not valid when the seal was made */
+	VR_NOT_A_PDF,
+	VR_NO_SIGNATURE,
+	VR_PDF_DAMAGED,
+	VR_PDF_ALTERED, /* changed or added to after signing */
+	VR_KEYS_DIFFER, /* seal and PDF signed by different keys */
+	VR_NO_SEAL,
+	VR_NO_SCAN,
+	VR_SCAN_ALTERED, /* the embedded scan is not the one the seal names */
+};
+
 struct copy_verdict {
 	enum verdict verdict;
+	enum verify_reason reason_code; /* VR_NONE when valid */
 	char reason[512]; /* one sentence, Vietnamese-free English for logs; "" when valid */
 	int has_seal;
 	struct seal seal; /* when has_seal */

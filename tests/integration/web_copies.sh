@@ -56,11 +56,12 @@ verify() { curl -s -o "$T/v.html" -w '%{http_code}' "$@" "$U/verify"; }
 step "/verify without a login: the seal and the PDF are VALID"
 [ "$(code "$U/verify")" = 200 ] || fail "GET /verify"
 [ "$(verify --data-urlencode "seal=$seal")" = 200 ] || fail "POST seal"
-grep -q '<p class="verdict-code">VALID</p>' "$T/v.html" || fail "the seal is not VALID: $(grep -o '<section id="verdict".*</section>' "$T/v.html")"
+grep -q 'data-verdict="valid"' "$T/v.html" || fail "the seal is not VALID: $(grep -o '<section id="verdict".*</section>' "$T/v.html")"
 grep -q "1, quyển số 01/$year-SCT/BS" "$T/v.html" || fail "the copy number is not shown"
 grep -q "THỬ NGHIỆM" "$T/v.html" || fail "the test key is not flagged"
+grep -q '<dd id="vf-issuer">Xã Thử Nghiệm' "$T/v.html" || fail "the issuer is not named by the commune's name: $(grep -o '<dd id="vf-issuer">[^<]*' "$T/v.html")"
 [ "$(verify -F "pdf=@$T/copy.pdf;type=application/pdf")" = 200 ] || fail "POST PDF"
-grep -q '<p class="verdict-code">VALID</p>' "$T/v.html" || fail "the PDF is not VALID: $(grep -o '<section id="verdict".*</section>' "$T/v.html")"
+grep -q 'data-verdict="valid"' "$T/v.html" || fail "the PDF is not VALID: $(grep -o '<section id="verdict".*</section>' "$T/v.html")"
 size=$(wc -c <"$T/v.html")
 [ "$size" -lt 51200 ] || fail "the verdict page is $size bytes"
 ok "seal and PDF VALID (page $size bytes)"
@@ -68,13 +69,19 @@ ok "seal and PDF VALID (page $size bytes)"
 step "tampered: a seal with one character changed, a PDF with one byte changed"
 bad=$(python3 -c 'import sys; s=sys.argv[1]; i=40; print(s[:i] + ("A" if s[i] != "A" else "B") + s[i+1:])' "$seal")
 verify --data-urlencode "seal=$bad" >/dev/null
-grep -q '<p class="verdict-code">INVALID</p>' "$T/v.html" || fail "a changed seal is not INVALID"
+grep -q 'data-verdict="invalid"' "$T/v.html" || fail "a changed seal is not INVALID"
 grep -o '<p id="vf-reason">[^<]*</p>' "$T/v.html" | tee "$T/reason" | grep -q . || fail "no reason given"
 cat "$T/reason"
+grep -q 'mã dấu\|Mã dấu' "$T/reason" || fail "the reason is not in Vietnamese: $(cat "$T/reason")"
+sed -n '/<section id="verdict"/,/<\/section>/p' "$T/v.html" | grep -q '<dl' &&
+	fail "an invalid seal's claims (issuer, number, time) are shown as facts"
+sed 's/<[^>]*>/ /g' "$T/v.html" | grep -Eqw 'VALID|INVALID|forged|altered' && fail "the verdict page speaks English in Vietnamese mode"
+verify --data-urlencode "seal=xin chào, đây là một đoạn chữ bất kỳ" >/dev/null
+grep -q 'KHÔNG PHẢI MÃ DẤU' "$T/v.html" || fail "random text is not called 'not a seal': $(grep -o '<h2 id="vf-verdict"[^<]*<' "$T/v.html")"
 cp "$T/copy.pdf" "$T/t1.pdf"
 flip "$T/t1.pdf" 2000
 verify -F "pdf=@$T/t1.pdf;type=application/pdf" >/dev/null
-grep -q '<p class="verdict-code">INVALID</p>' "$T/v.html" || fail "a changed PDF is not INVALID"
+grep -q 'data-verdict="invalid"' "$T/v.html" || fail "a changed PDF is not INVALID"
 grep -o '<p id="vf-reason">[^<]*</p>' "$T/v.html" | grep -q . || fail "no reason for the PDF"
 grep -o '<p id="vf-reason">[^<]*</p>' "$T/v.html"
 [ "$(verify -d "seal=")" = 400 ] || fail "an empty form is not refused"

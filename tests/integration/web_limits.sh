@@ -105,6 +105,6 @@ bound=$((rss0 + 160 * 1024))
 printf '%%PDF-1.4\nnot a copy\n' >"$T/small.pdf"
 c=$(curl -s -m 60 -o "$T/v.html" -w '%{http_code}' -F "pdf=@$T/small.pdf;type=application/pdf" "$U/verify")
 [ "$c" = 200 ] || fail "/verify after the flood gave $c"
-grep -q 'verdict-code">INVALID' "$T/v.html" || fail "/verify after the flood gave no verdict"
+grep -q 'data-verdict="invalid"' "$T/v.html" || fail "/verify after the flood gave no verdict"
 ok "$n200 checked, $n503 refused with 503; memory ${rss0} -> ${rss} kB (peak ${hwm}); /verify works after"
 daemon_stop
