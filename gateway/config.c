@@ -68,6 +68,7 @@ static const struct key keys[] = {
 	STR("daemon", control_group, KEY_STRING, ""),
 	INT("daemon", control_workers, 1, 64, "4"),
 	INT("daemon", control_clients, 1, 1024, "32"),
+	INT("daemon", control_idle_s, 1, 3600, "10"),
 	ENUM("daemon", log_level, "info", "error warn info debug"),
 	STR("devices", mqtt_host, KEY_STRING, "127.0.0.1"),
 	INT("devices", mqtt_port, 1, 65535, "1883"),

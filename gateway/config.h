@@ -28,6 +28,7 @@ struct config {
 	char control_group[64];
 	int64_t control_workers;
 	int64_t control_clients;
+	int64_t control_idle_s;
 	char log_level[16];
 	/* [devices] (devices/: the MQTT device edge) */
 	char mqtt_host[128]; /* empty: no MQTT device edge */

@@ -72,8 +72,9 @@ static void warn_restart_keys(const struct config *old, const struct config *new
 		if (strcmp((const char *)old + keys[i].off, (const char *)new + keys[i].off) != 0)
 			log_warn("reload: %s changed; it takes effect at the next restart", keys[i].name);
 	if (old->control_workers != new->control_workers || old->control_clients != new->control_clients ||
-	    old->busy_timeout_ms != new->busy_timeout_ms)
-		log_warn("reload: [daemon] control_workers/control_clients or [store] busy_timeout_ms "
+	    old->control_idle_s != new->control_idle_s || old->busy_timeout_ms != new->busy_timeout_ms)
+		log_warn("reload: [daemon] control_workers/control_clients/control_idle_s or [store] "
+			 "busy_timeout_ms "
 			 "changed; they take effect at the next restart");
 }
 
