@@ -59,7 +59,7 @@ BINS += $(BUILD)/motcuad $(BUILD)/motcuactl
 $(BUILD)/motcuad: $(BUILD)/obj/gateway/main.o $(GATEWAY_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/motcuactl: $(BUILD)/obj/tools/motcuactl.o $(COMMON_OBJ)
+$(BUILD)/motcuactl: $(BUILD)/obj/tools/motcuactl.o $(BUILD)/obj/tools/termsafe.o $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/obj/%.o: %.c

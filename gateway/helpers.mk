@@ -3,3 +3,5 @@
 DEB_DEPS += libseccomp-dev
 $(BUILD)/tests/sandbox_test: $(BUILD)/obj/gateway/sandbox.o
 $(BUILD)/tests/sandbox_test: LDLIBS += $(shell pkg-config --libs libseccomp 2>/dev/null)
+# motcuactl's terminal escaping (tools/termsafe.c) has its unit test.
+$(BUILD)/tests/termsafe_test: $(BUILD)/obj/tools/termsafe.o

@@ -25,6 +25,7 @@
 #include "tools/ctl_sign.h"
 #include "tools/ctl_store.h"
 #include "tools/ctl_users.h"
+#include "tools/termsafe.h"
 #include "tools/ctl_recognize.h"
 
 static int json_out;
@@ -688,6 +689,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Names and status texts come from kiosks and other clients: a terminal must never get
+	 * their control bytes raw (escape sequences).  --json output escapes them itself. */
+	if (!json_out && termsafe_wrap(&stdout, STDOUT_FILENO) < 0)
+		return 1;
+	if (termsafe_wrap(&stderr, STDERR_FILENO) < 0)
+		return 1;
 	if (cfgpath || !sock) {
 		config_defaults(&cfg);
 		if (cfgpath && config_load(cfgpath, &cfg, err) < 0) {
