@@ -63,6 +63,7 @@ static const struct key keys[] = {
 	INT("store", check_interval_h, 0, 24 * 90, "24"),
 	INT("store", check_delay_s, 0, 86400, "600"),
 	INT("store", check_mb_per_s, 1, 10000, "8"),
+	STR_AS("backup", "dir", backup_dir, KEY_STRING, "", 0),
 	STR("daemon", runtime_dir, KEY_PATH, "/run/motcua"),
 	STR("daemon", control_socket, KEY_PATH, "/run/motcua/motcuad.sock"),
 	STR("daemon", control_group, KEY_STRING, ""),

@@ -22,6 +22,7 @@ struct config {
 	int64_t check_interval_h; /* background store check; 0 = off */
 	int64_t check_delay_s; /* first background check after start */
 	int64_t check_mb_per_s; /* its reading rate */
+	char backup_dir[CONFIG_PATH_MAX]; /* [backup] dir: nightly backups go here; "" = none */
 	/* [daemon] */
 	char runtime_dir[CONFIG_PATH_MAX];
 	char control_socket[CONFIG_PATH_MAX];

@@ -16,6 +16,8 @@ install-extra:
 	           $(DESTDIR)$(SYSCONFDIR)/mosquitto/conf.d $(DESTDIR)$(UDEVDIR)/rules.d \
 	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 packaging/systemd/motcuad.service $(DESTDIR)$(SYSTEMD_UNITDIR)/motcuad.service
+	install -m 0644 packaging/systemd/motcua-backup.service $(DESTDIR)$(SYSTEMD_UNITDIR)/motcua-backup.service
+	install -m 0644 packaging/systemd/motcua-backup.timer $(DESTDIR)$(SYSTEMD_UNITDIR)/motcua-backup.timer
 	install -m 0644 packaging/systemd/motcua.sysusers $(DESTDIR)$(SYSUSERSDIR)/motcua.conf
 	install -m 0644 packaging/systemd/motcua.tmpfiles $(DESTDIR)$(TMPFILESDIR)/motcua.conf
 	install -m 0644 packaging/udev/70-motcua.rules $(DESTDIR)$(UDEVDIR)/rules.d/70-motcua.rules

@@ -23,6 +23,7 @@
 #include "tools/ctl_dossier.h"
 #include "tools/ctl_local.h"
 #include "tools/ctl_sign.h"
+#include "tools/ctl_backup.h"
 #include "tools/ctl_store.h"
 #include "tools/ctl_users.h"
 #include "tools/termsafe.h"
@@ -70,6 +71,7 @@ static void usage(FILE *f)
 	fprintf(f, "web accounts:\n");
 	ctl_users_usage(f);
 	ctl_store_usage(f);
+	ctl_backup_usage(f);
 	fprintf(f, "recognition (offline, no daemon):\n");
 	ctl_recognize_usage(f);
 }
@@ -703,6 +705,18 @@ int main(int argc, char **argv)
 		}
 		if (!sock || cfgpath)
 			sock = cfg.control_socket;
+	}
+	if (strcmp(argv[optind], "backup") == 0 || strcmp(argv[optind], "restore") == 0) {
+		/* These read the state directory themselves: they need the configuration. */
+		if (!cfgpath) {
+			config_defaults(&cfg);
+			if (access("/etc/motcua/motcua.conf", R_OK) == 0 &&
+			    config_load("/etc/motcua/motcua.conf", &cfg, err) < 0) {
+				fprintf(stderr, "motcuactl: %s\n", err);
+				return 1;
+			}
+		}
+		return ctl_backup_main(&cfg, sock, json_out, argc - optind, argv + optind);
 	}
 	if (strcmp(argv[optind], "recognize") == 0)
 		return ctl_recognize_main(argc - optind, argv + optind);
