@@ -83,7 +83,7 @@ static const struct key keys[] = {
 	STR("gateway", agency_code, KEY_STRING, "000.00.00.H00"),
 	STR("gateway", commune_name, KEY_STRING, "Xã Thử Nghiệm"),
 	STR("gateway", timezone, KEY_STRING, "Asia/Ho_Chi_Minh"),
-	STR("queue", services, KEY_STRING, "A:Hộ tịch:1,2;B:Chứng thực:3;C:Đất đai:4"),
+	STR("queue", services, KEY_STRING, "A:Hộ tịch:1,2;B:Chứng thực:3;C:Đất đai:4;D:Cư trú:5"),
 	STR("queue", ticket_url, KEY_STRING, ""),
 	INT("queue", tickets_per_day, 1, 9999, "999"),
 	ENUM("queue", ticket_printer, "auto", "auto none"),

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,18 @@
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config current;
 static time_t started;
+static atomic_int restart_wanted;
+
+#define EXIT_RESTART 75 /* EX_TEMPFAIL */
+
+void daemon_restart(const char *why)
+{
+	if (atomic_exchange(&restart_wanted, 1))
+		return;
+	log_error("%s: motcuad stops so that systemd starts it again", why);
+	/* Blocked in every thread: the main loop's sigtimedwait takes it. */
+	kill(getpid(), SIGTERM);
+}
 
 void daemon_config_snapshot(struct config *out)
 {
@@ -202,6 +215,10 @@ int daemon_run(const char *config_path, const struct config *cfg)
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (wd_usec)
 			sd_notify(0, "WATCHDOG=1");
+		/* A dead signer is noticed here within half a watchdog period, before a copy needs it. */
+		if (sig < 0 && copy_signer_lost())
+			daemon_restart(
+			    "motcua-signer exited and only a new motcuad may start it as its own user");
 		if (sig == SIGHUP) {
 			reload(config_path);
 		} else if (sig == SIGTERM || sig == SIGINT) {
@@ -211,7 +228,7 @@ int daemon_run(const char *config_path, const struct config *cfg)
 			break;
 		}
 	}
-	status = 0;
+	status = atomic_load(&restart_wanted) ? EXIT_RESTART : 0;
 out:
 	storecheck_stop(chk);
 	web_stop(web);
@@ -233,5 +250,7 @@ out:
 	store_close(store);
 	if (status == 0)
 		log_info("stopped");
+	else if (status == EXIT_RESTART)
+		log_info("stopped with status %d for systemd to start motcuad again", EXIT_RESTART);
 	return status;
 }

@@ -16,4 +16,9 @@ void daemon_config_snapshot(struct config *out);
 /* When motcuad started (wall clock, for uptime). */
 time_t daemon_started(void);
 
+/* Something only a fresh start can mend (why says what): logs it and stops motcuad cleanly
+ * with exit status 75 (EX_TEMPFAIL), which systemd answers with a restart
+ * (Restart=on-failure).  Any thread may call it. */
+void daemon_restart(const char *why);
+
 #endif

@@ -2,7 +2,9 @@
 # lintian on it; `make install-extra` installs what a systemd box needs besides
 # `make install` (units, users, directories, man pages, the mosquitto drop-in).
 
-DEB_DEPS += debhelper dpkg-dev fakeroot lintian debootstrap mosquitto
+# debootstrap, systemd-container: the package tests install it in a bookworm tree and boot
+# that with systemd-nspawn (tests/integration/deb_install.sh, deb_systemd.sh).
+DEB_DEPS += debhelper dpkg-dev fakeroot lintian debootstrap mosquitto systemd-container
 
 SYSTEMD_UNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 SYSUSERSDIR     ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)

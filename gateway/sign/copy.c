@@ -73,6 +73,11 @@ int copy_signer_pid(void)
 	return signer_pid(signer);
 }
 
+int copy_signer_lost(void)
+{
+	return signer_lost(signer);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -111,7 +116,10 @@ static int audited_sign(struct signing *g, int kind, const unsigned char *data, 
 	int r = audit_record(g->db, g->actor, "signature", g->subject, detail);
 	if (r < 0)
 		return r;
-	return signer_sign(signer, kind, data, len, der, ret_len);
+	r = signer_sign(signer, kind, data, len, der, ret_len);
+	if (r < 0 && signer_lost(signer))
+		daemon_restart("motcua-signer is gone and only a new motcuad may start it as its own user");
+	return r;
 }
 
 static int seal_sign(void *ctx, const unsigned char *tbs, size_t tbs_len, unsigned char ret_sig[SEAL_SIG_LEN])

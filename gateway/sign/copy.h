@@ -24,6 +24,10 @@ void copy_service_stop(void);
 /* The signer's pid, or -1 when it is not running (status, tests). */
 int copy_signer_pid(void);
 
+/* 1 when the signer exited and motcuad, without its start-up capabilities, cannot start
+ * another (signer_lost): the daemon then exits for systemd to start it again. */
+int copy_signer_lost(void);
+
 struct copy_result {
 	int64_t year, book, number;
 	char number_text[64];

@@ -279,7 +279,13 @@ int signer_sign(struct signer *s, int kind, const unsigned char *data, size_t le
 	memcpy(req + SIGN_REQ_HEAD, data, len);
 	pthread_mutex_lock(&s->lock);
 	r = s->fd >= 0 ? ask(s, req, SIGN_REQ_HEAD + len, ret_der, ret_len) : -EPIPE;
-	if (r == -EPIPE || r == -ETIMEDOUT || r == -EPROTO) {
+	if ((r == -EPIPE || r == -ETIMEDOUT || r == -EPROTO) && s->switch_user && geteuid() != 0) {
+		/* The capabilities to switch users went at start-up: no new signer from here. */
+		log_error("sign: motcua-signer %s and motcuad can no longer start it as its own user",
+			  r == -ETIMEDOUT ? "timed out" : "went away");
+		reap(s);
+		r = -EPIPE;
+	} else if (r == -EPIPE || r == -ETIMEDOUT || r == -EPROTO) {
 		log_warn("sign: motcua-signer %s; starting it again",
 			 r == -ETIMEDOUT ? "timed out" : "went away");
 		reap(s);
@@ -307,6 +313,25 @@ const unsigned char *signer_cert(const struct signer *s, size_t *ret_len)
 int signer_pid(const struct signer *s)
 {
 	return s ? (int)s->pid : -1;
+}
+
+int signer_lost(struct signer *s)
+{
+	if (!s || !s->switch_user || geteuid() == 0)
+		return 0;
+	/* A request in hand holds the lock (up to the 15 s timeout): look again next time. */
+	if (pthread_mutex_trylock(&s->lock) != 0)
+		return 0;
+	int gone = s->pid <= 0;
+	if (!gone) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		/* WNOWAIT: reap() stays the one that collects it. */
+		if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == s->pid)
+			gone = 1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return gone;
 }
 
 int signer_drop_privileges(void)

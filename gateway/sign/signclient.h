@@ -32,7 +32,8 @@ void signer_stop(struct signer *s);
 /* Asks for a signature of data (kind SIGN_KIND_SEAL: a seal's Sig_structure; SIGN_KIND_PADES:
  * a copy's DER signed attributes; 1..SIGN_DATA_MAX bytes) with key 0; the signer checks the
  * shape, hashes it and records it.  ret_der gets a DER ECDSA-Sig-Value over SHA-256(data) (up
- * to SIGN_SIG_MAX bytes).  If the signer died it is started once more.  Returns 0 or -errno
+ * to SIGN_SIG_MAX bytes).  If the signer died it is started once more, when this
+ * process still may (see signer_lost).  Returns 0 or -errno
  * (-EPERM when the signer refuses the data, -EPIPE when it cannot be reached, -ETIMEDOUT
  * after 15 s, -EIO when it could not record or sign). */
 int signer_sign(struct signer *s, int kind, const unsigned char *data, size_t len, unsigned char *ret_der,
@@ -43,6 +44,11 @@ const unsigned char *signer_cert(const struct signer *s, size_t *ret_len);
 
 /* The signer's process id (for tests and status), or -1. */
 int signer_pid(const struct signer *s);
+
+/* 1 when the signer has exited and cannot be started again by this process: it runs as
+ * another user and motcuad gave up the capabilities to switch users (signer_drop_privileges).
+ * Only a new motcuad can start a new signer then.  Never blocks on a request in hand. */
+int signer_lost(struct signer *s);
 
 /* When motcuad runs as a non-root user with CAP_SETUID/CAP_SETGID (to start the signer as
  * its own user), drops every capability for good.  No-op for root and without caps. */

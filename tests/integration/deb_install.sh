@@ -36,7 +36,9 @@ fi
 
 # ---- the package -----------------------------------------------------------------------
 step "building the package"
-make -C "$top" --no-print-directory BUILD="$build" deb
+# deb_systemd.sh builds the same package in the same directory at the same time.
+(flock -w 1800 8 || fail "cannot lock $build/deb.lock"
+ make -C "$top" --no-print-directory BUILD="$build" deb) 8>"$build/deb.lock"
 version=$(sed -n 's/^VERSION *:= *//p' "$top/Makefile")
 arch=$(dpkg --print-architecture)
 deb=$build/deb/motcua_${version}_${arch}.deb
