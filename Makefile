@@ -46,6 +46,8 @@ STORE_SRC   += store/recog.c
 GATEWAY_SRC += gateway/recjobs.c gateway/recognize/proto.c gateway/recog_view.c gateway/spawn.c
 STORE_SRC   += $(sort $(wildcard store/dossier*.c))
 GATEWAY_SRC += $(sort $(wildcard gateway/dossier/*.c))
+STORE_SRC   += store/chipreads.c
+GATEWAY_SRC += gateway/chip/service.c gateway/chip/proto.c
 STORE_SRC   += store/keycheck.c store/check.c store/journal.c
 GATEWAY_SRC += gateway/storecheck.c gateway/store_cmds.c
 

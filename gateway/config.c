@@ -147,6 +147,10 @@ static const struct key keys[] = {
 	STR_AS("dossier", "calendar", dossier_calendar, KEY_PATH, "/usr/share/motcua/calendar.json", 0),
 	INT_AS("dossier", "near_due_days", dossier_near_due_days, 0, 30, "1"),
 	STR_AS("dossier", "tracking_url", dossier_tracking_url, KEY_STRING, "", 0),
+	STR_AS("chip", "csca_file", chip_csca_file, KEY_OPTPATH, "/etc/motcua/csca.pem", 0),
+	STR_AS("chip", "worker", chip_worker, KEY_STRING, "", 0),
+	STR_AS("chip", "reader", chip_reader, KEY_STRING, "", 0),
+	INT_AS("chip", "wait_s", chip_wait_s, 1, 300, "20"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

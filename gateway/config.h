@@ -117,6 +117,11 @@ struct config {
 	char dossier_calendar[CONFIG_PATH_MAX];
 	int64_t dossier_near_due_days;
 	char dossier_tracking_url[CONFIG_PATH_MAX]; /* receipt QR: this URL + code; "" plain code */
+	/* [chip] (gateway/chip: reading ID card chips through pcscd with motcua-chip) */
+	char chip_csca_file[CONFIG_PATH_MAX]; /* the CSCA trust list (PEM); "" : none */
+	char chip_worker[CONFIG_PATH_MAX]; /* "" : next to motcuad, else the installed one */
+	char chip_reader[128]; /* part of a reader's name; "" : any reader */
+	int64_t chip_wait_s; /* how long a read waits for a card on the reader */
 };
 
 /* Fills cfg with every default. */

@@ -10,6 +10,7 @@
 
 #include "devices/devices.h"
 #include "gateway/config.h"
+#include "gateway/chip/service.h"
 #include "gateway/control.h"
 #include "gateway/ctlproto.h"
 #include "gateway/daemon.h"
@@ -446,5 +447,7 @@ int control_dispatch(struct control_ctx *x, const char *cmd, void *req_json)
 		return users_control(x, cmd, req_json);
 	if (strncmp(cmd, "dossier.", 8) == 0 || strcmp(cmd, "ask") == 0 || strncmp(cmd, "feedback.", 9) == 0)
 		return dossier_control(x, cmd, req_json);
+	if (strncmp(cmd, "chip.", 5) == 0)
+		return chip_control(x, cmd, req_json);
 	return control_failf(x, -EINVAL, "unknown command %.40s", cmd);
 }

@@ -270,6 +270,19 @@ static const char *const migrations[] = {
 	"  last_at INTEGER NOT NULL,"
 	"  PRIMARY KEY(name, source));"
 	"CREATE INDEX login_failures_last ON login_failures(last_at);",
+	/* 10: ID card chip reads (store/chipreads.c): the result (fields, checks, cross-check;
+	 * the face is its own document) as an encrypted blob, per ID card document or alone */
+	"CREATE TABLE chip_reads("
+	"  id INTEGER PRIMARY KEY,"
+	"  doc_id TEXT REFERENCES documents(id),"
+	"  face_doc_id TEXT REFERENCES documents(id),"
+	"  result_sha256 TEXT NOT NULL,"
+	"  verified INTEGER NOT NULL,"
+	"  differences INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  at TEXT NOT NULL);"
+	"CREATE INDEX chip_reads_doc ON chip_reads(doc_id, id);"
+	"CREATE INDEX chip_reads_face ON chip_reads(face_doc_id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

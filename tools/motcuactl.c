@@ -20,6 +20,7 @@
 #include "gateway/ctlproto.h"
 #include "gateway/log.h"
 #include "store/fsutil.h"
+#include "tools/ctl_chip.h"
 #include "tools/ctl_dossier.h"
 #include "tools/ctl_local.h"
 #include "tools/ctl_sign.h"
@@ -68,6 +69,7 @@ static void usage(FILE *f)
 	ctl_local_usage(f);
 	fprintf(f, "dossiers, the procedure assistant and citizen feedback:\n");
 	ctl_dossier_usage(f);
+	ctl_chip_usage(f);
 	fprintf(f, "web accounts:\n");
 	ctl_users_usage(f);
 	ctl_store_usage(f);
@@ -724,6 +726,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[optind], "copy") == 0 || strcmp(argv[optind], "seal") == 0 ||
 	    strcmp(argv[optind], "keys") == 0)
 		return ctl_sign_main(sock, json_out, argc - optind, argv + optind);
+	if (strcmp(argv[optind], "chip") == 0)
+		return ctl_chip_main(sock, json_out, argc - optind, argv + optind);
 	if (strcmp(argv[optind], "dossier") == 0 || strcmp(argv[optind], "ask") == 0 ||
 	    strcmp(argv[optind], "feedback") == 0)
 		return ctl_dossier_main(sock, json_out, argc - optind, argv + optind);

@@ -127,6 +127,8 @@ enum MHD_Result page_documents(struct req *r);
 enum MHD_Result page_document(struct req *r);
 enum MHD_Result post_document(struct req *r); /* recog_page.c: POST /documents/ID/fields */
 void web_recog_section(struct req *r, struct buf *b, const char *doc_id);
+void web_chip_section(struct req *r, struct buf *b, const char *doc_id); /* chip_page.c */
+enum MHD_Result post_document_chip(struct req *r, const char *id); /* POST /documents/ID/chip */
 enum MHD_Result page_outbox(struct req *r);
 enum MHD_Result post_outbox(struct req *r);
 enum MHD_Result page_audit(struct req *r);

@@ -547,6 +547,7 @@ enum MHD_Result page_document(struct req *r)
 	buf_esc(&b, T(r->lang, S_DS_NEW_FROM_DOC));
 	buf_puts(&b, "</a></p>");
 	web_recog_section(r, &b, m.id);
+	web_chip_section(r, &b, m.id);
 	web_page_end(r, &b);
 	return web_send(r, MHD_HTTP_OK, HTML, &b);
 }

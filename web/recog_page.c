@@ -127,6 +127,11 @@ enum MHD_Result post_document(struct req *r)
 	struct db *db = web_db(r);
 	if (!db)
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+	if (n == DOC_ID_LEN - 1 && strcmp(rest + n, "/chip") == 0) {
+		memcpy(id, rest, n);
+		id[n] = '\0';
+		return post_document_chip(r, id);
+	}
 	if (n != DOC_ID_LEN - 1 || strcmp(rest + n, "/fields") != 0)
 		return web_error(r, MHD_HTTP_NOT_FOUND, S_NOT_FOUND);
 	memcpy(id, rest, n);

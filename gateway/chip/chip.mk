@@ -40,3 +40,6 @@ install-chip: $(BUILD)/motcua-chip
 	install -m 0644 packaging/csca.pem $(DESTDIR)$(SYSCONFDIR)/motcua/csca.pem
 install: install-chip
 .PHONY: install-chip
+
+# motcuactl chip read|show (a client of motcuad's chip.read; no card code).
+$(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_chip.o

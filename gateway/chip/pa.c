@@ -300,8 +300,10 @@ json_t *pa_verify(const uint8_t *sod, size_t len, const struct pa_dg *dgs, int n
 			    json_sprintf("at signing time: %s",
 					 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx))));
 	}
+	/* Without a chain, still say whether the DS itself was valid when it signed. */
 	if (!chain_ok)
-		time_ok = 0;
+		time_ok = X509_cmp_time(X509_get0_notBefore(ds), &when) <= 0 &&
+		    X509_cmp_time(X509_get0_notAfter(ds), &when) >= 0;
 
 	/* 3. every data group read hashes to the SOD's value; every one listed was read */
 	const EVP_MD *md = EVP_get_digestbynid(s.nid);

@@ -4,7 +4,8 @@
 Usage: mkcard.py OUT_DIR --face FACE.jpg [--variant V] [--pki PKI_DIR]
 Variants: good; altered (DG13 changed after the SOD was signed); foreign (SOD signed under a
 CSCA that is not in PKI_DIR/csca.pem); expired (Document Signer expired before the signing
-time).  PKI_DIR (made on first use) holds csca.pem (the trust list a test configures) and the
+time); renamed (DG13 signed with another full name than the MRZ's: verified, but differs
+from the printed card).  PKI_DIR (made on first use) holds csca.pem (the trust list a test configures) and the
 keys.  OUT_DIR gets COM, SOD, DG1, DG2, DG13 and card.json (what a reader must find).
 All names and numbers are made up by this script."""
 import argparse
@@ -219,7 +220,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--face", required=True)
     ap.add_argument("--variant", default="good",
-                    choices=["good", "altered", "foreign", "expired"])
+                    choices=["good", "altered", "foreign", "expired", "renamed"])
     ap.add_argument("--pki", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -234,10 +235,13 @@ def main():
     ds = cert(name("Document Signer"), ds_key, csca.subject, csca_key, start, end, False)
 
     l1, l2, l3, doc, birth, exp = mrz_td1(PERSON)
+    person = dict(PERSON)
+    if a.variant == "renamed":
+        person["full_name"] = "Nguyễn Thị Thu Hà"
     with open(a.face, "rb") as f:
         face = f.read()
     dgs = {1: tlv(b"\x61", tlv(b"\x5f\x1f", (l1 + l2 + l3).encode())),
-           2: dg2(face), 13: dg13(PERSON)}
+           2: dg2(face), 13: dg13(person)}
     sod = make_sod(dgs, ds_key, ds, NOW - DAY)
     if a.variant == "altered":
         dgs[13] = dgs[13].replace("Hằng".encode(), "Hương".encode()[:len("Hằng".encode())])
@@ -249,7 +253,7 @@ def main():
             f.write(v)
     with open(os.path.join(a.out, "ds.pem"), "wb") as f:
         f.write(ds.public_bytes(serialization.Encoding.PEM))
-    info = dict(PERSON, mrz=[l1, l2, l3], bac={"document_number": doc, "birth": birth,
+    info = dict(person, mrz=[l1, l2, l3], bac={"document_number": doc, "birth": birth,
                                                 "expiry": exp},
                 face_sha256=hashlib.sha256(face).hexdigest())
     with open(os.path.join(a.out, "card.json"), "w", encoding="utf-8") as f:

@@ -81,6 +81,7 @@ expect "$R" .verified false "not verified"
 expect "$R" .passive_authentication.signature true "the signature holds"
 expect "$R" .passive_authentication.csca_trusted false "the chain to our CSCAs fails"
 expect "$R" .passive_authentication.all_hashes true "the hashes are right"
+expect "$R" '.passive_authentication.failed | join(",")' csca_trusted "only csca_trusted failed"
 
 step "an expired Document Signer"
 chip_insert "$T/card-expired"
