@@ -86,6 +86,15 @@ static void last_read(struct req *r, struct buf *b, struct db *db, const struct 
 		buf_esc(b, T(r->lang, ok ? S_CHIP_PASSED : S_CHIP_FAILED));
 		buf_puts(b, "</li>");
 	}
+	json_t *aa = json_object_get(json_object_get(res, "chip"), "active_authentication");
+	if (json_is_true(json_object_get(aa, "performed"))) {
+		int ok = json_is_true(json_object_get(aa, "passed"));
+		buf_printf(b, "<li id=\"chk-active_authentication\" class=\"%s\">", ok ? "ok" : "err");
+		buf_esc(b, T(r->lang, S_CHIP_CHECK_AA));
+		buf_puts(b, ": ");
+		buf_esc(b, T(r->lang, ok ? S_CHIP_PASSED : S_CHIP_FAILED));
+		buf_puts(b, "</li>");
+	}
 	buf_puts(b, "</ul>");
 	json_t *diffs = json_object_get(res, "differences");
 	if (json_array_size(diffs)) {

@@ -380,6 +380,16 @@ int chip_read_card(struct store *s, struct db *db, const struct config *cfg, con
 		if (!ok && mn < sizeof(msg) - 200)
 			mn += (size_t)snprintf(msg + mn, sizeof(msg) - mn, " %s;", check_text(checks[i]));
 	}
+	json_t *aa = json_object_get(res, "active_authentication");
+	if (json_is_true(json_object_get(aa, "performed"))) {
+		int ok = json_is_true(json_object_get(aa, "passed"));
+		json_array_append_new(ok ? passed : failed_j, json_string("active_authentication"));
+		if (!ok && mn < sizeof(msg) - 200)
+			mn += (size_t)snprintf(
+			    msg + mn, sizeof(msg) - mn, " %s",
+			    "chip không ký được bằng khóa của thẻ (xác thực chủ động không đạt): "
+			    "có thể là chip sao chép;");
+	}
 	if (ndiff && mn < sizeof(msg) - 200)
 		snprintf(msg + mn, sizeof(msg) - mn,
 			 " %d thông tin khác với kết quả nhận dạng ảnh thẻ: hãy kiểm tra.", ndiff);

@@ -15,6 +15,9 @@ import socket
 import struct
 import sys
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 LDS_AID = bytes.fromhex("A0000002471001")
@@ -113,8 +116,9 @@ def parse_apdu(a):
 
 
 class Card:
-    def __init__(self, files):
+    def __init__(self, files, aa_key=None):
         self.files = files
+        self.aa_key = aa_key
         mrz = self.mrz_from_dg1(files["DG1"])
         seed = hashlib.sha1(mrz).digest()[:16]
         self.kenc, self.kmac = derive(seed, 1), derive(seed, 2)
@@ -233,6 +237,13 @@ class Card:
             return self.rnd_icc, 0x9000
         if ins == 0x82:
             return self.mutual_auth(data)
+        if ins == 0x88:  # INTERNAL AUTHENTICATE: active authentication (ECDSA, plain r||s)
+            if not protected or not self.aa_key:
+                return b"", 0x6982 if not protected else 0x6D00
+            if len(data) != 8:
+                return b"", 0x6700
+            r, s_ = decode_dss_signature(self.aa_key.sign(data, ec.ECDSA(hashes.SHA256())))
+            return r.to_bytes(32, "big") + s_.to_bytes(32, "big"), 0x9000
         if ins in (0xB0, 0xB1):
             if not self.current:
                 return b"", 0x6986
@@ -301,7 +312,11 @@ def main():
         if os.path.exists(p):
             with open(p, "rb") as f:
                 files[name] = f.read()
-    card = Card(files)
+    aa_key = None
+    if os.path.exists(os.path.join(a.card, "AAKEY")):
+        with open(os.path.join(a.card, "AAKEY"), "rb") as f:
+            aa_key = serialization.load_pem_private_key(f.read(), None)
+    card = Card(files, aa_key)
     s = socket.create_connection(("127.0.0.1", a.port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     count = 0

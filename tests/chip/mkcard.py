@@ -5,7 +5,8 @@ Usage: mkcard.py OUT_DIR --face FACE.jpg [--variant V] [--pki PKI_DIR]
 Variants: good; altered (DG13 changed after the SOD was signed); foreign (SOD signed under a
 CSCA that is not in PKI_DIR/csca.pem); expired (Document Signer expired before the signing
 time); renamed (DG13 signed with another full name than the MRZ's: verified, but differs
-from the printed card).  PKI_DIR (made on first use) holds csca.pem (the trust list a test configures) and the
+from the printed card); aa (with DG15 and an active-authentication key); aa-clone (DG15 from
+one card, the chip's key from another: a cloned chip).  PKI_DIR (made on first use) holds csca.pem (the trust list a test configures) and the
 keys.  OUT_DIR gets COM, SOD, DG1, DG2, DG13 and card.json (what a reader must find).
 All names and numbers are made up by this script."""
 import argparse
@@ -220,7 +221,8 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--face", required=True)
     ap.add_argument("--variant", default="good",
-                    choices=["good", "altered", "foreign", "expired", "renamed"])
+                    choices=["good", "altered", "foreign", "expired", "renamed", "aa",
+                             "aa-clone"])
     ap.add_argument("--pki", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -242,12 +244,23 @@ def main():
         face = f.read()
     dgs = {1: tlv(b"\x61", tlv(b"\x5f\x1f", (l1 + l2 + l3).encode())),
            2: dg2(face), 13: dg13(person)}
+    aa_key = None
+    if a.variant in ("aa", "aa-clone"):
+        aa_key = ec.generate_private_key(ec.SECP256R1())
+        spki = aa_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+        dgs[15] = tlv(b"\x6f", spki)
+        if a.variant == "aa-clone":
+            aa_key = ec.generate_private_key(ec.SECP256R1())
     sod = make_sod(dgs, ds_key, ds, NOW - DAY)
     if a.variant == "altered":
         dgs[13] = dgs[13].replace("Hằng".encode(), "Hương".encode()[:len("Hằng".encode())])
     com = tlv(b"\x60", tlv(b"\x5f\x01", b"0107") + tlv(b"\x5f\x36", b"040000") +
-              tlv(b"\x5c", b"\x61\x75\x6d"))
+              tlv(b"\x5c", b"\x61\x75\x6d" + (b"\x6f" if 15 in dgs else b"")))
     files = {"COM": com, "SOD": sod, "DG1": dgs[1], "DG2": dgs[2], "DG13": dgs[13]}
+    if 15 in dgs:
+        files["DG15"] = dgs[15]
+        files["AAKEY"] = pem_key(aa_key)
     for k, v in files.items():
         with open(os.path.join(a.out, k), "wb") as f:
             f.write(v)

@@ -3,8 +3,9 @@
 # read and verified (BAC, DG1, DG2 face, DG13 Vietnamese fields, passive authentication);
 # a wrong MRZ is refused; a data group altered after signing, an SOD under a CSCA outside the
 # trust list and an expired Document Signer each fail exactly their check; a card pulled out
-# mid-read is reported as such; a reader without extended length gets chunked reads; a JPEG
-# 2000 face comes back as JPEG.  The worker runs sandboxed, as motcuad runs it.
+# mid-read is reported as such; a reader without extended length gets chunked reads; active
+# authentication tells a chip with its own key from a clone; a JPEG 2000 face comes back as
+# JPEG.  The worker runs sandboxed, as motcuad runs it.
 set -eu
 MOTCUA_TOP=${MOTCUA_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$MOTCUA_TOP/tests/chip/lib.sh"
@@ -112,6 +113,25 @@ got=$(jq -r .face.jpeg "$R" | base64 -d | sha256sum | cut -d' ' -f1)
 ok "the face read in 223-byte chunks is the same"
 [ "$(jget "$R" .apdus)" -gt "$(jget "$T/good.json" .apdus)" ] || fail "no more APDUs when chunked?"
 ok "more APDUs than with extended length ($(jget "$R" .apdus) vs $(jget "$T/good.json" .apdus))"
+
+step "active authentication: a chip with DG15 signs our challenge; a cloned chip cannot"
+chip_make "$T/card-aa" aa
+chip_make "$T/card-clone" aa-clone
+chip_insert "$T/card-aa"
+chip_worker "$REQ" "$T/aa.json"
+chip_remove
+R=$T/aa.json
+expect "$R" .active_authentication.performed true "active authentication performed"
+expect "$R" .active_authentication.passed true "the chip's signature matches DG15"
+expect "$R" .passive_authentication.hashes.DG15 true "DG15 is covered by the SOD"
+expect "$R" .verified true "verified"
+chip_insert "$T/card-clone"
+chip_worker "$REQ" "$T/clone.json"
+chip_remove
+R=$T/clone.json
+expect "$R" .passive_authentication.passed true "the copied data passes passive authentication"
+expect "$R" .active_authentication.passed false "but the chip cannot sign for DG15's key"
+expect "$R" .verified false "so the card is not verified"
 
 step "a JPEG 2000 face is handed back as JPEG"
 convert "$T/face.jpg" -quality 35 "$T/face.jp2"
