@@ -19,7 +19,9 @@
 #include "gateway/recognize/ocrb.h"
 #include "gateway/recognize/result.h"
 
-#define WORK_WIDTH 1200 /* images are brought to this width for the MRZ and the OCR */
+#define WORK_LONG 1200 /* images are brought to this long side for the MRZ and the OCR */
+#define RECT_PITCH 28 /* a rectified MRZ line has this character pitch */
+#define SKEW_RANGE 25.0f /* skew searched either way, degrees */
 #define LINE_CAP 40 /* MRZ lines are upscaled to this character height */
 
 struct recognizer {
@@ -192,26 +194,38 @@ static int find_band(PIX *bin, struct band *band)
 	int pitch = W / 38 > 4 ? W / 38 : 4;
 	PIX *closed = pixCloseBrick(NULL, bin, pitch * 4 / 3, 1);
 	PIX *opened = closed ? pixOpenBrick(NULL, closed, W / 5, 1) : NULL;
-	BOXA *boxa = opened ? pixConnComp(opened, NULL, 8) : NULL;
+	PIXA *pixa = NULL;
+	BOXA *boxa = opened ? pixConnComp(opened, &pixa, 8) : NULL;
 	int found = 0;
 	pixDestroy(&closed);
 	pixDestroy(&opened);
-	if (!boxa)
+	if (!boxa) {
+		pixaDestroy(&pixa);
 		return 0;
-	BOXA *sorted = boxaSort(boxa, L_SORT_BY_Y, L_SORT_INCREASING, NULL);
-	boxaDestroy(&boxa);
-	if (!sorted)
-		return 0;
-	boxa = sorted;
-	int n = boxaGetCount(boxa);
-	int bx[64], by[64], bw[64], bh[64], m = 0;
-	for (int i = 0; i < n && m < 64; i++) {
-		int x, y, w, h;
-		boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h);
-		if (w < W * 0.35 || h < W / 200 || h > W / 15)
-			continue;
-		bx[m] = x, by[m] = y, bw[m] = w, bh[m] = h, m++;
 	}
+	/* A bar's thickness is its area over its length: a line left a little tilted (a photo's
+	 * perspective) has a taller box but the same thickness. */
+	int n = boxaGetCount(boxa);
+	int bx[64], by[64], bw[64], bh[64], bt[64], m = 0;
+	for (int i = 0; i < n && m < 64; i++) {
+		int x, y, w, h, area = 0;
+		boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h);
+		PIX *c = pixaGetPix(pixa, i, L_CLONE);
+		if (c)
+			pixCountPixels(c, &area, NULL);
+		pixDestroy(&c);
+		int t = w > 0 ? area / w : 0;
+		if (w < W * 0.35 || t < W / 200 || t > W / 15 || h > W / 6)
+			continue;
+		/* insertion by y: the lines top to bottom */
+		int j = m++;
+		for (; j > 0 && by[j - 1] > y; j--)
+			bx[j] = bx[j - 1], by[j] = by[j - 1], bw[j] = bw[j - 1], bh[j] = bh[j - 1],
+			bt[j] = bt[j - 1];
+		bx[j] = x, by[j] = y, bw[j] = w, bh[j] = h, bt[j] = t;
+	}
+	pixaDestroy(&pixa);
+	boxaDestroy(&boxa);
 	for (int lines = 3; lines >= 2 && !found; lines--)
 		for (int i = m - lines; i >= 0 && !found; i--) {
 			int ok = 1;
@@ -220,12 +234,12 @@ static int find_band(PIX *bin, struct band *band)
 				int j = i + k;
 				double gap = by[j] - by[j - 1];
 				ok = abs(bx[j] - bx[i]) < W * 0.04 &&
-				    fabs((double)bw[j] - bw[i]) < bw[i] * 0.12 && gap > bh[i] * 1.1 &&
-				    gap < bh[i] * 2.6 && fabs(gap - gap0) < gap0 * 0.3 &&
-				    abs(bh[j] - bh[i]) < bh[i] * 0.5;
+				    fabs((double)bw[j] - bw[i]) < bw[i] * 0.12 && gap > bt[i] * 1.1 &&
+				    gap < bt[i] * 2.6 && fabs(gap - gap0) < gap0 * 0.3 &&
+				    abs(bt[j] - bt[i]) < bt[i] * 0.5;
 			}
 			/* Aspect of the line: 30 characters (TD1) against 44 (TD3). */
-			double aspect = (double)bw[i] / bh[i];
+			double aspect = (double)bw[i] / bt[i];
 			if (ok && lines == 2 && aspect < 28)
 				ok = 0;
 			if (!ok)
@@ -235,7 +249,6 @@ static int find_band(PIX *bin, struct band *band)
 				band->line[k] = boxCreate(bx[i + k], by[i + k], bw[i + k], bh[i + k]);
 			found = 1;
 		}
-	boxaDestroy(&boxa);
 	return found;
 }
 
@@ -299,46 +312,273 @@ static int better(const struct mrz_read *a, const struct mrz_read *b)
 	return a->quality > b->quality;
 }
 
+static int good_enough(const struct mrz_read *m)
+{
+	return m->ok && m->good_checks >= 4 && !m->mrz.needs_review;
+}
+
+/* Bilinear sample of an 8 bpp image; white outside. */
+static int sample(PIX *g, float x, float y)
+{
+	int w = pixGetWidth(g), h = pixGetHeight(g), wpl = pixGetWpl(g);
+	int x0 = (int)floorf(x), y0 = (int)floorf(y);
+	if (x0 < 0 || y0 < 0 || x0 + 1 >= w || y0 + 1 >= h)
+		return 255;
+	float fx = x - x0, fy = y - y0;
+	l_uint32 *l0 = pixGetData(g) + y0 * wpl, *l1 = l0 + wpl;
+	float v = (1 - fy) * ((1 - fx) * GET_DATA_BYTE(l0, x0) + fx * GET_DATA_BYTE(l0, x0 + 1)) +
+		  fy * ((1 - fx) * GET_DATA_BYTE(l1, x0) + fx * GET_DATA_BYTE(l1, x0 + 1));
+	return (int)(v + 0.5f);
+}
+
+/* Warps the quadrilateral q (top-left, top-right, bottom-right, bottom-left) of gray to an
+ * upright rectangle of dw x dh with margins mx, my: undoes a photo's perspective.  Columns
+ * farther than keep from the rectangle are left white (a card's edge or the background
+ * there would be taken for ink). */
+static PIX *warp_quad(PIX *gray, const float q[4][2], int dw, int dh, int mx, int my, int keep)
+{
+	PTA *src = ptaCreate(4), *dst = ptaCreate(4);
+	l_float32 *vc = NULL;
+	PIX *out = NULL;
+	if (!src || !dst)
+		goto out;
+	for (int i = 0; i < 4; i++)
+		ptaAddPt(src, q[i][0], q[i][1]);
+	ptaAddPt(dst, (float)mx, (float)my);
+	ptaAddPt(dst, (float)(mx + dw), (float)my);
+	ptaAddPt(dst, (float)(mx + dw), (float)(my + dh));
+	ptaAddPt(dst, (float)mx, (float)(my + dh));
+	/* Coefficients from the output's points to the input's: each output pixel is sampled. */
+	if (getProjectiveXformCoeffs(dst, src, &vc) != 0)
+		goto out;
+	int W = dw + 2 * mx, H = dh + 2 * my;
+	out = pixCreate(W, H, 8);
+	if (!out)
+		goto out;
+	for (int y = 0; y < H; y++) {
+		l_uint32 *line = pixGetData(out) + y * pixGetWpl(out);
+		for (int x = 0; x < W; x++) {
+			l_float32 sx, sy;
+			if (x < mx - keep || x > mx + dw + keep) {
+				SET_DATA_BYTE(line, x, 255);
+				continue;
+			}
+			projectiveXformPt(vc, x, y, &sx, &sy);
+			SET_DATA_BYTE(line, x, sample(gray, sx, sy));
+		}
+	}
+out:
+	LEPT_FREE(vc);
+	ptaDestroy(&src);
+	ptaDestroy(&dst);
+	return out;
+}
+
+/* One MRZ line measured on its characters: the horizontal run of character-sized
+ * components (a card's edge or the background that the bar swallowed is left out), and
+ * the lines through their tops and their bottoms (y = a + b x). */
+struct line_fit {
+	int x0, x1;
+	double top_a, top_b, bot_a, bot_b;
+};
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static void fit(const double *x, const double *y, int n, double *ret_a, double *ret_b)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0;
+	for (int i = 0; i < n; i++)
+		sx += x[i], sy += y[i], sxx += x[i] * x[i], sxy += x[i] * y[i];
+	double d = n * sxx - sx * sx;
+	*ret_b = n > 1 && fabs(d) > 1e-9 ? (n * sxy - sx * sy) / d : 0;
+	*ret_a = (sy - *ret_b * sx) / (n ? n : 1);
+}
+
+#define FIT_MAX 96 /* components considered on one line */
+
+static int fit_line(PIX *bin, BOX *line, int nchar, struct line_fit *ret)
+{
+	int bx, by, bw, bh, n, m = 0, r = -1;
+	boxGetGeometry(line, &bx, &by, &bw, &bh);
+	BOX *clip = boxCreate(bx, by - bh / 4, bw, bh + bh / 2);
+	PIX *sub = clip ? pixClipRectangle(bin, clip, NULL) : NULL;
+	int oy = by - bh / 4 < 0 ? 0 : by - bh / 4;
+	BOXA *cc = sub ? pixConnComp(sub, NULL, 8) : NULL;
+	boxDestroy(&clip);
+	pixDestroy(&sub);
+	if (!cc)
+		return -1;
+	n = boxaGetCount(cc);
+	int cx[FIT_MAX], cy[FIT_MAX], cw[FIT_MAX], ch[FIT_MAX], hs[FIT_MAX];
+	for (int i = 0; i < n && m < FIT_MAX; i++) {
+		int x, y, w, h;
+		boxaGetBoxGeometry(cc, i, &x, &y, &w, &h);
+		if (h < 4)
+			continue;
+		cx[m] = x, cy[m] = y, cw[m] = w, ch[m] = h, hs[m] = h, m++;
+	}
+	boxaDestroy(&cc);
+	if (m < 8)
+		return -1;
+	qsort(hs, (size_t)m, sizeof(int), cmp_int);
+	double cap = hs[m * 3 / 4];
+	/* Order the character-sized ones by x and keep the longest run without a wide gap. */
+	int idx[FIT_MAX], k = 0;
+	for (int i = 0; i < m; i++)
+		if (ch[i] >= cap * 0.4 && ch[i] <= cap * 1.35 && cw[i] <= cap * 3)
+			idx[k++] = i;
+	for (int i = 1; i < k; i++)
+		for (int j = i; j > 0 && cx[idx[j]] < cx[idx[j - 1]]; j--) {
+			int t = idx[j];
+			idx[j] = idx[j - 1], idx[j - 1] = t;
+		}
+	int best0 = 0, best1 = -1;
+	for (int i = 0; i < k;) {
+		int j = i, right = cx[idx[i]] + cw[idx[i]];
+		while (j + 1 < k && cx[idx[j + 1]] - right < cap * 1.6) {
+			j++;
+			if (cx[idx[j]] + cw[idx[j]] > right)
+				right = cx[idx[j]] + cw[idx[j]];
+		}
+		if (j - i > best1 - best0)
+			best0 = i, best1 = j;
+		i = j + 1;
+	}
+	if (best1 - best0 < 7)
+		return -1;
+	/* The characters stand at one pitch: a piece of the card's edge or of the background
+	 * at either end of the run makes the run longer than nchar pitches, and its gap to the
+	 * run is not a pitch.  Drop such ends. */
+	double gaps[FIT_MAX];
+	int ng = 0;
+	for (int i = best0; i < best1; i++)
+		gaps[ng++] = (cx[idx[i + 1]] + cw[idx[i + 1]] / 2.0) - (cx[idx[i]] + cw[idx[i]] / 2.0);
+	for (int i = 1; i < ng; i++)
+		for (int j = i; j > 0 && gaps[j] < gaps[j - 1]; j--) {
+			double t = gaps[j];
+			gaps[j] = gaps[j - 1], gaps[j - 1] = t;
+		}
+	double pitch = gaps[ng / 2];
+	while (best1 - best0 > nchar / 2) {
+		int l = idx[best0], l2 = idx[best0 + 1], rr = idx[best1], r2 = idx[best1 - 1];
+		double width = cx[rr] + cw[rr] - cx[l];
+		if (width <= pitch * nchar * 1.03)
+			break;
+		double gl = (cx[l2] + cw[l2] / 2.0) - (cx[l] + cw[l] / 2.0);
+		double gr = (cx[rr] + cw[rr] / 2.0) - (cx[r2] + cw[r2] / 2.0);
+		if (fabs(gl - pitch) + fabs(ch[l] - cap) > fabs(gr - pitch) + fabs(ch[rr] - cap))
+			best0++;
+		else
+			best1--;
+	}
+	double xs[FIT_MAX], ys[FIT_MAX], xb[FIT_MAX], yb[FIT_MAX];
+	int nt = 0;
+	ret->x0 = bx + cx[idx[best0]], ret->x1 = ret->x0;
+	for (int i = best0; i <= best1; i++) {
+		int c = idx[i];
+		if (bx + cx[c] + cw[c] > ret->x1)
+			ret->x1 = bx + cx[c] + cw[c];
+		/* Full-height characters only: a chevron is shorter than a letter. */
+		if (fabs(ch[c] - cap) > cap * 0.2)
+			continue;
+		xs[nt] = xb[nt] = bx + cx[c] + cw[c] / 2.0;
+		ys[nt] = oy + cy[c];
+		yb[nt] = oy + cy[c] + ch[c];
+		nt++;
+	}
+	if (nt >= 4) {
+		fit(xs, ys, nt, &ret->top_a, &ret->top_b);
+		fit(xb, yb, nt, &ret->bot_a, &ret->bot_b);
+		r = 0;
+	}
+	return r;
+}
+
+/* The MRZ block rectified: the top line of the first MRZ line's characters and the bottom
+ * line of the last's, each at its own two ends, are the block's corners; they are warped to
+ * an upright block of RECT_PITCH per character (a photo's perspective makes the lines
+ * converge and the pitch vary along a line, which the fixed-pitch reader cannot follow). */
+static PIX *rectify_band(PIX *gray, PIX *bin, const struct band *band)
+{
+	struct line_fit f0, f1;
+	int nchar = band->n == 3 ? 30 : 44;
+	if (fit_line(bin, band->line[0], nchar, &f0) < 0 ||
+	    fit_line(bin, band->line[band->n - 1], nchar, &f1) < 0)
+		return NULL;
+	float q[4][2] = { { (float)f0.x0, (float)(f0.top_a + f0.top_b * f0.x0) },
+			  { (float)f0.x1, (float)(f0.top_a + f0.top_b * f0.x1) },
+			  { (float)f1.x1, (float)(f1.bot_a + f1.bot_b * f1.x1) },
+			  { (float)f1.x0, (float)(f1.bot_a + f1.bot_b * f1.x0) } };
+	double width = ((f0.x1 - f0.x0) + (f1.x1 - f1.x0)) / 2.0;
+	double height = ((q[3][1] - q[0][1]) + (q[2][1] - q[1][1])) / 2.0;
+	if (width < nchar * 4 || height < 8)
+		return NULL;
+	int dw = RECT_PITCH * nchar;
+	int dh = (int)(height * dw / width + 0.5);
+	return warp_quad(gray, q, dw, dh, 2 * RECT_PITCH, dh / band->n, RECT_PITCH / 2);
+}
+
+static void free_band(struct band *band)
+{
+	for (int k = 0; k < band->n; k++)
+		boxDestroy(&band->line[k]);
+	band->n = 0;
+}
+
+/* Reads the MRZ of one orientation: the band as found, then rectified when that did not
+ * read cleanly. */
+static void read_mrz_view(struct recognizer *r, PIX *img, struct mrz_read *best)
+{
+	PIX *bin = binarize(img);
+	struct band band = { 0 };
+	if (bin && find_band(bin, &band)) {
+		struct mrz_read rd;
+		read_band(r, img, &band, &rd);
+		if (better(&rd, best))
+			*best = rd;
+		if (!good_enough(&rd)) {
+			PIX *rect = rectify_band(img, bin, &band);
+			PIX *rbin = rect ? binarize(rect) : NULL;
+			struct band rb = { 0 };
+			if (rbin && find_band(rbin, &rb)) {
+				read_band(r, rect, &rb, &rd);
+				if (better(&rd, best))
+					*best = rd;
+			}
+			free_band(&rb);
+			pixDestroy(&rbin);
+			pixDestroy(&rect);
+		}
+		free_band(&band);
+	}
+	pixDestroy(&bin);
+}
+
 /* Reads the MRZ of a deskewed image, upright or upside down. */
 static int read_mrz(struct recognizer *r, PIX *gray, struct mrz_read *best)
 {
-	memset(best, 0, sizeof(*best));
-	PIX *flipped = NULL;
-	for (int turn = 0; turn < 2; turn++) {
-		PIX *img = gray;
-		if (turn == 1) {
-			if (best->ok && best->good_checks >= 4 && !best->mrz.needs_review)
-				break;
-			flipped = pixRotate180(NULL, gray);
-			if (!flipped)
-				break;
-			img = flipped;
-		}
-		PIX *bin = binarize(img);
-		struct band band = { 0 };
-		if (bin && find_band(bin, &band)) {
-			struct mrz_read rd;
-			read_band(r, img, &band, &rd);
-			if (better(&rd, best))
-				*best = rd;
-			for (int k = 0; k < band.n; k++)
-				boxDestroy(&band.line[k]);
-		}
-		pixDestroy(&bin);
+	for (int turn = 0; turn < 2 && !good_enough(best); turn++) {
+		PIX *img = turn ? pixRotate180(NULL, gray) : pixClone(gray);
+		if (!img)
+			break;
+		read_mrz_view(r, img, best);
+		pixDestroy(&img);
 	}
-	pixDestroy(&flipped);
 	return best->ok;
 }
 
-/* Measures the skew of the text lines (up to 16 degrees either way) and always rotates by
- * it: pixDeskew skips angles it is not confident of. */
+/* Measures the skew of the text lines (up to SKEW_RANGE degrees either way) and always
+ * rotates by it: pixDeskew skips angles it is not confident of. */
 static PIX *deskew(PIX *gray, double *ret_angle)
 {
 	PIX *bin = binarize(gray);
 	l_float32 angle = 0, conf = 0, score = 0;
 	*ret_angle = 0;
 	if (bin &&
-	    pixFindSkewSweepAndSearchScore(bin, &angle, &conf, &score, 2, 1, 0.0f, 16.0f, 1.0f, 0.02f) == 0 &&
+	    pixFindSkewSweepAndSearchScore(bin, &angle, &conf, &score, 2, 1, 0.0f, SKEW_RANGE, 1.0f, 0.02f) == 0 &&
 	    fabsf(angle) > 0.05f) {
 		*ret_angle = angle;
 		pixDestroy(&bin);
@@ -347,6 +587,29 @@ static PIX *deskew(PIX *gray, double *ret_angle)
 	}
 	pixDestroy(&bin);
 	return pixClone(gray);
+}
+
+/* How strongly text lines run across an image (the best skew search score of its rows,
+ * normalised by its area): a card lying sideways scores far lower than turned upright. */
+static double line_score(PIX *bin)
+{
+	l_float32 angle = 0, conf = 0, score = 0;
+	if (pixFindSkewSweepAndSearchScore(bin, &angle, &conf, &score, 4, 2, 0.0f, SKEW_RANGE, 2.0f, 0.1f) != 0)
+		return 0;
+	return score / ((double)pixGetWidth(bin) * pixGetHeight(bin) + 1);
+}
+
+/* 1 when the text of gray runs top to bottom (a card turned 90 or 270 degrees). */
+static int sideways(PIX *gray)
+{
+	PIX *small = pixScaleAreaMap2(gray);
+	PIX *bin = small ? binarize(small) : NULL;
+	PIX *turned = bin ? pixRotateOrth(bin, 1) : NULL;
+	int r = turned && line_score(turned) > 1.3 * line_score(bin);
+	pixDestroy(&turned);
+	pixDestroy(&bin);
+	pixDestroy(&small);
+	return r;
 }
 
 /* ---- page OCR ---------------------------------------------------------------------- */
@@ -386,23 +649,14 @@ static void ocr_title(struct recognizer *r, PIX *gray, struct classify_result *c
 
 /* ---- one image --------------------------------------------------------------------- */
 
-json_t *recognizer_run(struct recognizer *r, const uint8_t *data, size_t len)
+/* Reads one card or page (8 bpp, full resolution): QR, then the MRZ in the orientation the
+ * text lines give (the other quarter turn only when nothing was found), then OCR. */
+static json_t *read_gray(struct recognizer *r, PIX *gray, double t0, double t1)
 {
-	double t0 = now_ms(), t1, t2, t3, t4;
-	l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
-	if (len < 8 || pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &cmap) != 0)
-		return result_error("not a readable image", now_ms() - t0);
-	if (w <= 16 || h <= 16 || (long)w * h > REC_MAX_PIXELS)
-		return result_error("image dimensions out of range", now_ms() - t0);
-	PIX *pix = pixReadMem(data, len);
-	if (!pix)
-		return result_error("image data is damaged", now_ms() - t0);
-	PIX *gray = pixConvertTo8(pix, 0);
-	pixDestroy(&pix);
-	if (!gray || pixGetWidth(gray) != w)
-		return pixDestroy(&gray), result_error("image cannot be converted", now_ms() - t0);
-	PIX *work = pixScale(gray, (float)WORK_WIDTH / w, (float)WORK_WIDTH / w);
-	t1 = now_ms();
+	double t2, t3, t4;
+	int w = pixGetWidth(gray), h = pixGetHeight(gray);
+	float f = (float)WORK_LONG / (float)(w > h ? w : h);
+	PIX *work = pixScale(gray, f, f);
 
 	struct cccd_qr qr;
 	const char *qr_error = NULL;
@@ -410,10 +664,28 @@ json_t *recognizer_run(struct recognizer *r, const uint8_t *data, size_t len)
 	t2 = now_ms();
 
 	double angle = 0;
+	int quarter = 0;
 	struct mrz_read mrz = { 0 };
-	PIX *straight = work ? deskew(work, &angle) : NULL;
-	if (straight)
-		read_mrz(r, straight, &mrz);
+	PIX *straight = NULL;
+	int turn = work ? sideways(work) : 0;
+	for (int v = 0; v < 2 && work; v++) {
+		int q = v ? !turn : turn;
+		if (v && (have_qr || mrz.ok))
+			break;
+		PIX *img = q ? pixRotateOrth(work, 1) : pixClone(work);
+		double a = 0;
+		PIX *s = img ? deskew(img, &a) : NULL;
+		pixDestroy(&img);
+		if (!s)
+			break;
+		read_mrz(r, s, &mrz);
+		if (!straight || mrz.ok) {
+			pixDestroy(&straight);
+			straight = s, angle = a, quarter = q;
+		} else {
+			pixDestroy(&s);
+		}
+	}
 	t3 = now_ms();
 	/* The QR retries cost more than the first pass: only when the MRZ did not read well. */
 	if (!have_qr && !(mrz.ok && mrz.good_checks >= 3)) {
@@ -431,7 +703,6 @@ json_t *recognizer_run(struct recognizer *r, const uint8_t *data, size_t len)
 	t4 = now_ms();
 	pixDestroy(&straight);
 	pixDestroy(&work);
-	pixDestroy(&gray);
 
 	struct rec_input in = {
 		.qr = have_qr ? &qr : NULL,
@@ -446,7 +717,29 @@ json_t *recognizer_run(struct recognizer *r, const uint8_t *data, size_t len)
 		.ms_total = now_ms() - t0,
 	};
 	json_t *res = result_build(&in);
-	if (res)
+	if (res) {
 		json_object_set_new(res, "skew_degrees", json_real(round(angle * 10) / 10));
+		json_object_set_new(res, "orientation_degrees", json_integer(quarter ? 90 : 0));
+	}
+	return res;
+}
+
+json_t *recognizer_run(struct recognizer *r, const uint8_t *data, size_t len)
+{
+	double t0 = now_ms();
+	l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
+	if (len < 8 || pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &cmap) != 0)
+		return result_error("not a readable image", now_ms() - t0);
+	if (w <= 16 || h <= 16 || (long)w * h > REC_MAX_PIXELS)
+		return result_error("image dimensions out of range", now_ms() - t0);
+	PIX *pix = pixReadMem(data, len);
+	if (!pix)
+		return result_error("image data is damaged", now_ms() - t0);
+	PIX *gray = pixConvertTo8(pix, 0);
+	pixDestroy(&pix);
+	if (!gray || pixGetWidth(gray) != w)
+		return pixDestroy(&gray), result_error("image cannot be converted", now_ms() - t0);
+	json_t *res = read_gray(r, gray, t0, now_ms());
+	pixDestroy(&gray);
 	return res;
 }
