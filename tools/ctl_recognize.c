@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gateway/recognize/proto.h"
+#include "gateway/recognize/result.h"
 
 void ctl_recognize_usage(FILE *f)
 {
@@ -23,7 +24,10 @@ void ctl_recognize_usage(FILE *f)
 	    f,
 	    "  recognize [--worker PATH] [--stats] [--no-sandbox] FILE...\n"
 	    "                                 read ID cards (QR, MRZ) and document types offline, without\n"
-	    "                                 motcuad; one JSON result per file and line (\"file\" added)\n");
+	    "                                 motcuad; one JSON result per file and line (\"file\" added)\n"
+	    "  recognize --pair [--worker PATH] FRONT BACK\n"
+	    "                                 read the two sides of one card as one identity: one result\n"
+	    "                                 with the QR-MRZ cross-check and the fields that differ\n");
 }
 
 static int read_file(const char *path, char **ret, size_t *ret_len)
@@ -80,9 +84,11 @@ int ctl_recognize_main(int argc, char **argv)
 	static const struct option opts[] = { { "worker", required_argument, NULL, 'w' },
 					      { "stats", no_argument, NULL, 's' },
 					      { "no-sandbox", no_argument, NULL, 'n' },
+					      { "pair", no_argument, NULL, 'p' },
 					      { NULL, 0, NULL, 0 } };
 	char path[PATH_MAX];
-	int c, stats = 0, failed = 0, pid = -1, to = -1, from = -1;
+	int c, stats = 0, failed = 0, pid = -1, to = -1, from = -1, pair = 0;
+	json_t *side[2] = { NULL, NULL };
 	char *extra[2] = { NULL, NULL };
 	rec_worker_path(path, sizeof(path));
 	optind = 1;
@@ -91,10 +97,11 @@ int ctl_recognize_main(int argc, char **argv)
 		case 'w': snprintf(path, sizeof(path), "%s", optarg); break;
 		case 's': stats = 1; break;
 		case 'n': extra[0] = (char *)"--no-sandbox"; break;
+		case 'p': pair = 1; break;
 		default: fprintf(stderr, "usage:\n"), ctl_recognize_usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc || (pair && argc - optind != 2)) {
 		fprintf(stderr, "usage:\n");
 		ctl_recognize_usage(stderr);
 		return 2;
@@ -136,8 +143,31 @@ int ctl_recognize_main(int argc, char **argv)
 		}
 		if (json_object_get(obj, "error"))
 			failed = 1;
+		if (pair) {
+			json_object_set_new(obj, "file", json_string(argv[i]));
+			side[i - optind] = obj;
+			continue;
+		}
 		print_line(argv[i], obj);
 		json_decref(obj);
+	}
+	if (pair) {
+		json_t *one = side[0] && side[1] ? result_pair(side[0], side[1]) : NULL;
+		if (one) {
+			json_object_set_new(one, "front_file", json_string(argv[optind]));
+			json_object_set_new(one, "back_file", json_string(argv[optind + 1]));
+			json_object_set(one, "front", side[0]);
+			json_object_set(one, "back", side[1]);
+			char *s = json_dumps(one, JSON_COMPACT | JSON_REAL_PRECISION(5));
+			if (s)
+				printf("%s\n", s);
+			free(s);
+			json_decref(one);
+		} else if (!failed) {
+			failed = 1;
+		}
+		json_decref(side[0]);
+		json_decref(side[1]);
 	}
 	if (pid > 0) {
 		int st;

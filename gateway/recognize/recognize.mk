@@ -37,7 +37,7 @@ $(BUILD)/motcua-recognize: $(REC_WORKER_OBJ) $(REC_PARSE_OBJ) $(BUILD)/obj/gatew
 
 # motcuactl recognize runs the worker itself (framing and spawning only, no image libraries).
 $(BUILD)/motcuactl: $(BUILD)/obj/tools/ctl_recognize.o $(BUILD)/obj/gateway/recognize/proto.o \
-		$(BUILD)/obj/gateway/spawn.o
+		$(BUILD)/obj/gateway/spawn.o $(REC_PARSE_OBJ)
 
 # The bench's scorer of the plain tools (zbarimg + tesseract) through the same parsers.
 TEST_TOOLS += $(BUILD)/tests/recbaseline

@@ -20,6 +20,7 @@
 #include "gateway/recognize/result.h"
 
 #define WORK_LONG 1200 /* images are brought to this long side for the MRZ and the OCR */
+#define PAGE_LONG 800 /* pages are searched for cards at this long side */
 #define RECT_PITCH 28 /* a rectified MRZ line has this character pitch */
 #define SKEW_RANGE 25.0f /* skew searched either way, degrees */
 #define LINE_CAP 40 /* MRZ lines are upscaled to this character height */
@@ -724,6 +725,90 @@ static json_t *read_gray(struct recognizer *r, PIX *gray, double t0, double t1)
 	return res;
 }
 
+/* Cards on a light page (a flatbed scan or a photocopy of an A4 sheet): a card is darker
+ * than the paper around it (its tinted ground, its print), so the pixels a few levels under
+ * the page's median (or its outline, on a photocopy that whitened its ground), closed into
+ * blobs at a reduced size, are the cards.  Returns how many card-sized blobs of a
+ * card's shape were found (0 when the image is not such a page, or holds more than two or
+ * two too unlike to be one card's sides) with their boxes in full-resolution coordinates. */
+static int find_cards(PIX *gray, BOX *ret[2])
+{
+	int w = pixGetWidth(gray), h = pixGetHeight(gray), L = w > h ? w : h, n = 0, found = 0;
+	float f = (float)PAGE_LONG / (float)L;
+	l_uint32 median = 0;
+	if (f >= 0.85f) /* a card scanned alone: its own image */
+		return 0;
+	PIX *small = pixScale(gray, f, f);
+	if (!small || pixGetRankValue(small, 2, 0.5f, &median) != 0 || median < 190) {
+		pixDestroy(&small);
+		return 0;
+	}
+	int sw = pixGetWidth(small), sh = pixGetHeight(small), brick = PAGE_LONG / 60;
+	PIX *bin = pixThresholdToBinary(small, (int)median - 5);
+	PIX *closed = bin ? pixCloseSafeBrick(NULL, bin, brick, brick) : NULL;
+	BOXA *boxa = closed ? pixConnComp(closed, NULL, 8) : NULL;
+	int bx[2], by[2], bw[2], bh[2];
+	for (int i = 0; boxa && i < boxaGetCount(boxa); i++) {
+		int x, y, cw, chh;
+		boxaGetBoxGeometry(boxa, i, &x, &y, &cw, &chh);
+		if ((double)cw * chh < 0.02 * sw * sh || cw < PAGE_LONG / 10 || chh < PAGE_LONG / 10)
+			continue;
+		double aspect = cw > chh ? (double)cw / chh : (double)chh / cw;
+		if (aspect < 1.2 || aspect > 2.2 || (double)cw * chh > 0.45 * sw * sh || n == 2) {
+			n = 3; /* something else on the page: leave it whole */
+			break;
+		}
+		bx[n] = x, by[n] = y, bw[n] = cw, bh[n] = chh, n++;
+	}
+	if (n == 2) {
+		double ra = (double)bw[0] * bh[0] / ((double)bw[1] * bh[1]);
+		if (ra < 0.6 || ra > 1.67)
+			n = 3;
+	}
+	if (n == 1 || n == 2) {
+		for (int k = 0; k < n; k++) {
+			int m = brick;
+			ret[k] = boxCreate((int)((bx[k] - m) / f), (int)((by[k] - m) / f), (int)((bw[k] + 2 * m) / f),
+					   (int)((bh[k] + 2 * m) / f));
+		}
+		found = n;
+	}
+	boxaDestroy(&boxa);
+	pixDestroy(&closed);
+	pixDestroy(&bin);
+	pixDestroy(&small);
+	return found;
+}
+
+/* Reads the card(s) of a page: each found card on its own (two: one identity from its two
+ * sides); the whole image otherwise. */
+static json_t *read_page(struct recognizer *r, PIX *gray, double t0, double t1)
+{
+	BOX *box[2] = { NULL, NULL };
+	int n = find_cards(gray, box);
+	json_t *res[2] = { NULL, NULL }, *out = NULL;
+	for (int k = 0; k < n; k++) {
+		PIX *card = pixClipRectangle(gray, box[k], NULL);
+		boxDestroy(&box[k]);
+		if (card)
+			res[k] = read_gray(r, card, k ? now_ms() : t0, k ? now_ms() : t1);
+		pixDestroy(&card);
+	}
+	if (n == 2 && res[0] && res[1]) {
+		out = result_pair(res[0], res[1]);
+		if (out) {
+			json_object_set_new(out, "cards_on_page", json_integer(2));
+			json_object_set_new(json_object_get(out, "timings_ms"), "total", json_real(now_ms() - t0));
+		}
+	} else if (n == 1 && res[0]) {
+		out = json_incref(res[0]);
+		json_object_set_new(out, "cards_on_page", json_integer(1));
+	}
+	json_decref(res[0]);
+	json_decref(res[1]);
+	return out ? out : read_gray(r, gray, t0, t1);
+}
+
 json_t *recognizer_run(struct recognizer *r, const uint8_t *data, size_t len)
 {
 	double t0 = now_ms();
@@ -739,7 +824,7 @@ json_t *recognizer_run(struct recognizer *r, const uint8_t *data, size_t len)
 	pixDestroy(&pix);
 	if (!gray || pixGetWidth(gray) != w)
 		return pixDestroy(&gray), result_error("image cannot be converted", now_ms() - t0);
-	json_t *res = read_gray(r, gray, t0, now_ms());
+	json_t *res = read_page(r, gray, t0, now_ms());
 	pixDestroy(&gray);
 	return res;
 }

@@ -139,6 +139,17 @@ json_t *result_build(const struct rec_input *in)
 			mconf = 0.05;
 		conf = in->qr ? (conf < mconf ? conf : mconf) : mconf;
 	}
+	/* The 2021 card has the QR on its front and the MRZ on its back; the 2024 card has both
+	 * on its back. */
+	const char *generation = in->generation;
+	if (in->qr && in->mrz && in->mrz->format == 1) {
+		type = "id_card_back";
+		generation = "can_cuoc_2024";
+	} else if (in->qr) {
+		generation = "cccd_2021";
+	} else if (in->mrz && in->mrz->format == 1) {
+		generation = "cccd_2021";
+	}
 	if (in->qr && in->mrz) {
 		const char *bad = NULL;
 		int ok = result_crosscheck(in->qr, in->mrz, &bad);
@@ -176,6 +187,8 @@ json_t *result_build(const struct rec_input *in)
 	json_object_set_new(t, "total", json_real(in->ms_total));
 
 	json_object_set_new(r, "type", json_string(type));
+	if (generation)
+		json_object_set_new(r, "generation", json_string(generation));
 	json_object_set_new(r, "fields", fields);
 	json_object_set_new(r, "sources", sources);
 	json_object_set_new(r, "checks", checks);
@@ -193,4 +206,169 @@ json_t *result_error(const char *message, double ms_total)
 {
 	return json_pack("{s:s, s:s, s:{}, s:f, s:b, s:{s:f}}", "type", "other", "error", message, "fields",
 			 "confidence", 0.0, "needs_review", 1, "timings_ms", "total", ms_total);
+}
+
+/* Rank of the best source a result gives for a field: 0 QR, 1 MRZ, 2 OCR, 3 none. */
+static int source_rank(const json_t *res, const char *field)
+{
+	const json_t *a = json_object_get(json_object_get(res, "sources"), field);
+	size_t i;
+	json_t *v;
+	int best = json_object_get(json_object_get(res, "fields"), field) ? 2 : 3;
+	json_array_foreach(a, i, v)
+	{
+		const char *s = json_string_value(v);
+		int k = !s ? 3 : strcmp(s, "qr") == 0 ? 0 : strcmp(s, "mrz") == 0 ? 1 : 2;
+		if (k < best)
+			best = k;
+	}
+	return best;
+}
+
+static int has_source(const json_t *res, const char *src)
+{
+	const char *k;
+	json_t *a, *v;
+	size_t i;
+	json_object_foreach(json_object_get((json_t *)res, "sources"), k, a)
+	{
+		json_array_foreach(a, i, v)
+		if (json_string_value(v) && strcmp(json_string_value(v), src) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Two readings of one field agree: names folded to ASCII (a cut MRZ name on its part). */
+static int same_value(const char *field, const json_t *x, const json_t *y)
+{
+	if (strcmp(field, "full_name") != 0 || !json_is_string(x) || !json_is_string(y))
+		return json_equal((json_t *)x, (json_t *)y);
+	char fx[160], fy[160];
+	size_t n = text_fold(json_string_value(x), strlen(json_string_value(x)), fx, sizeof(fx));
+	size_t m = text_fold(json_string_value(y), strlen(json_string_value(y)), fy, sizeof(fy));
+	while (n && fx[n - 1] == ' ')
+		n--;
+	while (m && fy[m - 1] == ' ')
+		m--;
+	size_t k = n < m ? n : m;
+	if (n != m && k < 28)
+		return 0;
+	return memcmp(fx, fy, k) == 0;
+}
+
+static const char *side_of(const json_t *res)
+{
+	const char *t = json_string_value(json_object_get(res, "type"));
+	return t ? t : "other";
+}
+
+json_t *result_pair(const json_t *a, const json_t *b)
+{
+	const json_t *in[2] = { a, b };
+	json_t *r = json_object(), *fields = json_object(), *sources = json_object(), *checks = json_object();
+	json_t *problems = json_array(), *differ = json_array(), *t = json_object();
+	int review = 0, compared = 0;
+	double conf = 1, total = 0;
+	if (!r || !fields || !sources || !checks || !problems || !differ || !t) {
+		json_decref(r), json_decref(fields), json_decref(sources), json_decref(checks);
+		json_decref(problems), json_decref(differ), json_decref(t);
+		return NULL;
+	}
+	/* Every field either side gave, from its best source; compared when both gave it. */
+	for (int s = 0; s < 2; s++) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get((json_t *)in[s], "fields"), k, v)
+		{
+			if (json_object_get(fields, k))
+				continue;
+			json_t *w = json_object_get(json_object_get(in[1 - s], "fields"), k);
+			int mine = source_rank(in[s], k), theirs = w ? source_rank(in[1 - s], k) : 3;
+			const json_t *pick = theirs < mine ? in[1 - s] : in[s];
+			json_object_set(fields, k, json_object_get(json_object_get(pick, "fields"), k));
+			json_t *src = json_array();
+			json_t *sa = json_object_get(json_object_get(in[s], "sources"), k);
+			json_t *sb = w ? json_object_get(json_object_get(in[1 - s], "sources"), k) : NULL;
+			if (src) {
+				if (sa)
+					json_array_extend(src, sa);
+				if (sb)
+					json_array_extend(src, sb);
+				json_object_set_new(sources, k, src);
+			}
+			if (w) {
+				compared++;
+				if (!same_value(k, v, w))
+					json_array_append_new(differ, json_string(k));
+			}
+		}
+	}
+	/* What each side was. */
+	const char *ta = side_of(a), *tb = side_of(b);
+	int fronts = (strcmp(ta, "id_card_front") == 0) + (strcmp(tb, "id_card_front") == 0);
+	int backs = (strcmp(ta, "id_card_back") == 0) + (strcmp(tb, "id_card_back") == 0);
+	if (fronts != 1 || backs != 1) {
+		review = 1;
+		json_array_append_new(problems,
+				      json_string("the two images are not the front and the back of one card"));
+	}
+	const char *ga = json_string_value(json_object_get(a, "generation"));
+	const char *gb = json_string_value(json_object_get(b, "generation"));
+	const char *gen = ga ? ga : gb;
+	if (ga && gb && strcmp(ga, gb) != 0) {
+		review = 1;
+		json_array_append_new(problems, json_string("the two sides are of different card generations"));
+	}
+	if (json_array_size(differ)) {
+		review = 1;
+		conf = 0.3;
+		json_array_append_new(problems, json_string("the two sides disagree (see differing_fields)"));
+	}
+	int qr_mrz = (has_source(a, "qr") && has_source(b, "mrz")) || (has_source(a, "mrz") && has_source(b, "qr"));
+	json_object_set_new(checks, "pair", json_string(compared ? json_array_size(differ) ? "disagree" : "agree"
+								: "not_applicable"));
+	json_object_set_new(checks, "qr_mrz", json_string(!qr_mrz ? "not_applicable"
+							   : json_array_size(differ) ? "disagree"
+										    : "agree"));
+	json_object_set_new(checks, "differing_fields", differ);
+	json_t *sides = json_array();
+	for (int s = 0; s < 2; s++) {
+		const json_t *x = in[s];
+		double c = json_number_value(json_object_get(x, "confidence"));
+		if (c < conf)
+			conf = c;
+		if (json_is_true(json_object_get(x, "needs_review")))
+			review = 1;
+		total += json_number_value(json_object_get(json_object_get(x, "timings_ms"), "total"));
+		size_t i;
+		json_t *p;
+		json_array_foreach(json_object_get(x, "problems"), i, p)
+		if (json_string_value(p))
+			json_array_append_new(problems, json_sprintf("%s: %s", side_of(x), json_string_value(p)));
+		json_t *e = json_object_get(x, "error");
+		if (json_string_value(e)) {
+			review = 1;
+			json_array_append_new(problems, json_sprintf("%s: %s", s ? "second image" : "first image",
+								     json_string_value(e)));
+		}
+		if (sides)
+			json_array_append_new(sides, json_string(side_of(x)));
+	}
+	json_object_set_new(t, "total", json_real(total));
+	json_object_set_new(r, "type", json_string("id_card"));
+	if (gen)
+		json_object_set_new(r, "generation", json_string(gen));
+	json_object_set_new(r, "sides", sides ? sides : json_array());
+	json_object_set_new(r, "fields", fields);
+	json_object_set_new(r, "sources", sources);
+	json_object_set_new(r, "checks", checks);
+	json_object_set_new(r, "confidence", json_real((double)(int)(conf * 1000 + 0.5) / 1000));
+	json_object_set_new(r, "needs_review", json_boolean(review || conf < REVIEW_BELOW));
+	if (json_array_size(problems))
+		json_object_set_new(r, "problems", problems);
+	else
+		json_decref(problems);
+	json_object_set_new(r, "timings_ms", t);
+	return r;
 }

@@ -18,6 +18,7 @@ struct rec_input {
 	double mrz_quality; /* the reader's own 0..1 score for the MRZ characters */
 	const struct classify_result *ocr; /* NULL when the page was not OCRed */
 	const char *qr_error; /* a QR was found but its payload was refused */
+	const char *generation; /* card generation when known from elsewhere (OCR), or NULL */
 	double ms_decode, ms_qr, ms_mrz, ms_ocr, ms_total;
 };
 
@@ -27,6 +28,16 @@ json_t *result_build(const struct rec_input *in);
 /* Cross-checks a QR and an MRZ (ID number, date of birth, sex, and the folded name when the
  * MRZ line was not cut): 1 when they agree, 0 when any differs (ret_field names it). */
 int result_crosscheck(const struct cccd_qr *qr, const struct mrz *mrz, const char **ret_field);
+
+/* One identity from the results of two images of one card (its front and back, in either
+ * order; both borrowed): the fields of both, each from its best source (QR, then MRZ, then
+ * OCR); checks.pair compares every field both sides gave (names folded to ASCII; an MRZ name
+ * cut at the line's end compares on the part that fits) and lists the differing ones in
+ * checks.differing_fields; checks.qr_mrz says whether a QR and an MRZ were compared and
+ * agreed.  Flagged for review when either side was, when any field differs, or when the two
+ * images are not a front and a back of one card.  A new object (type "id_card"); NULL only
+ * on ENOMEM. */
+json_t *result_pair(const json_t *a, const json_t *b);
 
 /* An error result: {"error": "...", "needs_review": true, "confidence": 0}. */
 json_t *result_error(const char *message, double ms_total);
