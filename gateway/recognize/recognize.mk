@@ -2,23 +2,24 @@
 # tests and fuzzers), the sandboxed worker motcua-recognize (zbar, Tesseract, Leptonica,
 # FreeType: only the worker links them), the bench and its baseline tool.
 
-DEB_DEPS += libzbar-dev libtesseract-dev libleptonica-dev libfreetype-dev tesseract-ocr-eng \
+DEB_DEPS += libzbar-dev libtesseract-dev libleptonica-dev libfreetype-dev tesseract-ocr tesseract-ocr-eng \
             tesseract-ocr-vie libseccomp-dev fonts-ocr-b fonts-dejavu-core qrencode zbar-tools \
             imagemagick
 
 REC_PARSE_SRC := gateway/recognize/mrz.c gateway/recognize/cccd_qr.c gateway/recognize/classify.c \
+                 gateway/recognize/cardtext.c \
                  gateway/recognize/result.c
 REC_PARSE_OBJ := $(REC_PARSE_SRC:%.c=$(BUILD)/obj/%.o)
 
 # Unit tests of the parsers link them besides the usual objects.
-REC_UNIT := mrz cccd_qr classify
+REC_UNIT := mrz cccd_qr classify cardtext recpair
 $(REC_UNIT:%=$(BUILD)/tests/%_test): $(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o \
 		$(REC_PARSE_OBJ) $(GATEWAY_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 # Fuzzers of the parsers (the generic rule links only COMMON_SRC and STORE_SRC).
-REC_FUZZ := mrz cccd_qr classify
+REC_FUZZ := mrz cccd_qr classify cardtext
 $(REC_FUZZ:%=$(BUILD)/fuzz/fuzz_%): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(REC_PARSE_SRC) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

@@ -162,7 +162,37 @@ json_t *result_build(const struct rec_input *in)
 	} else {
 		json_object_set_new(checks, "qr_mrz", json_string("not_applicable"));
 	}
-	if (!in->qr && !in->mrz && in->ocr) {
+	if (!in->qr && !in->mrz && in->card && in->card->generation) {
+		/* A card front without QR or MRZ (the 2024 card's front, the cards without chip):
+		 * its printed fields by OCR, never trusted without a person's look. */
+		const struct card_text *c = in->card;
+		type = "id_card_front";
+		generation = c->generation;
+		if (c->id_number[0])
+			set_field(fields, sources, "id_number", json_string(c->id_number), "ocr");
+		if (c->full_name[0])
+			set_field(fields, sources, "full_name", json_string(c->full_name), "ocr");
+		if (c->date_of_birth[0])
+			set_field(fields, sources, "date_of_birth", json_string(c->date_of_birth), "ocr");
+		if (c->sex)
+			set_field(fields, sources, "sex", sex_string(c->sex), "ocr");
+		if (c->nationality[0])
+			set_field(fields, sources, "nationality", json_string(c->nationality), "ocr");
+		review = 1;
+		conf = 0.5;
+		json_array_append_new(problems,
+				      json_string(strcmp(c->generation, "can_cuoc_2024") == 0
+						      ? "fields read by OCR from the 2024 card's front (no QR or MRZ "
+							"there; its back has both): check them against the card"
+						  : strcmp(c->generation, "cccd_2021") == 0
+						      ? "the card's QR could not be read: fields read by OCR, check them "
+							"against the card"
+						      : "card without chip: fields read by OCR, check them against the card"));
+		if (in->ocr)
+			json_object_set_new(checks, "classification",
+					    json_pack("{s:f, s:f}", "score", in->ocr->score, "runner_up",
+						      in->ocr->runner_up));
+	} else if (!in->qr && !in->mrz && in->ocr) {
 		type = in->ocr->type;
 		conf = in->ocr->score;
 		if (strcmp(type, "other") == 0)

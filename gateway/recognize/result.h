@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "gateway/recognize/cardtext.h"
 #include "gateway/recognize/cccd_qr.h"
 #include "gateway/recognize/classify.h"
 #include "gateway/recognize/mrz.h"
@@ -18,7 +19,8 @@ struct rec_input {
 	double mrz_quality; /* the reader's own 0..1 score for the MRZ characters */
 	const struct classify_result *ocr; /* NULL when the page was not OCRed */
 	const char *qr_error; /* a QR was found but its payload was refused */
-	const char *generation; /* card generation when known from elsewhere (OCR), or NULL */
+	const char *generation; /* card generation when known from elsewhere, or NULL */
+	const struct card_text *card; /* a card front's printed fields by OCR, or NULL */
 	double ms_decode, ms_qr, ms_mrz, ms_ocr, ms_total;
 };
 

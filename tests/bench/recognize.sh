@@ -100,11 +100,11 @@ def judge(t, r):
 
 def score(results, title, with_peak):
     print(f"\n{title}")
-    print(f"{'level':14} {'images':>6} {'fields':>7} {'full':>6} {'review':>7} {'wrong!':>7} {'type':>6} {'gen':>6} {'median':>8} {'p95':>8} {'peak':>7}")
+    print(f"{'level':14} {'images':>6} {'fields':>7} {'full':>6} {'review':>7} {'wrong!':>7} {'type':>6} {'gen':>6} {'median':>8} {'p95':>8} {'cpu med':>8} {'cpu p95':>8} {'peak':>7}")
     for level in order + ["all"]:
         names = [f for f, t in truth.items() if level == "all" or t["level"] == level]
         nf = fo = full = rev = wrong = typ = gen = 0
-        times = []
+        times, cpus = [], []
         for f in names:
             t, r = truth[f], results.get(f, {"fields": {}, "needs_review": True})
             good, exact = judge(t, r)
@@ -116,6 +116,7 @@ def score(results, title, with_peak):
             rev += flagged
             wrong += (not exact) and not flagged
             times.append(r.get("timings_ms", {}).get("total", 0))
+            cpus.append(r.get("timings_ms", {}).get("cpu", 0))
         n = len(names)
         if not n:
             continue
@@ -123,7 +124,9 @@ def score(results, title, with_peak):
         peak = f"{int(peak) // 1024}MB" if peak else ""
         gcol = f"{gen / n:6.1%}" if with_peak else "     -"
         print(f"{level:14} {n:6d} {fo / max(nf, 1):7.1%} {full / n:6.1%} {rev / n:7.1%} {wrong / n:7.1%} {typ / n:6.1%} {gcol}"
-              f" {pct(times, 0.5):6.0f}ms {pct(times, 0.95):6.0f}ms {peak:>7}")
+              f" {pct(times, 0.5):6.0f}ms {pct(times, 0.95):6.0f}ms"
+              + (f" {pct(cpus, 0.5):6.0f}ms {pct(cpus, 0.95):6.0f}ms" if with_peak else f" {'-':>8} {'-':>8}")
+              + f" {peak:>7}")
 
 def score_pairs(path):
     pairs = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
@@ -155,7 +158,9 @@ def score_pairs(path):
 
 print("columns: fields = per-field exact match; full = type and every field exact; review = flagged for")
 print("review; wrong! = not exact and not flagged; type = document type right; gen = card generation right;")
-print("times per image, one core; peak = the worker's peak memory (one worker per level)")
+print("times per image, one core: wall (median, p95) and the worker's processor time (cpu: what an")
+print("image costs on an idle core, whatever else the machine runs); peak = the worker's peak")
+print("memory (one worker per level)")
 score(load(sys.argv[2]), "motcua-recognize (zbar raw + OCR-B template reader + tesseract vie)", True)
 score_pairs(sys.argv[5])
 base = load(sys.argv[3])
