@@ -43,7 +43,10 @@ GATEWAY_SRC += gateway/events.c $(sort $(wildcard uplink/*.c))
 STORE_SRC   += store/users.c store/views.c
 GATEWAY_SRC += gateway/accounts.c gateway/users_cmds.c $(sort $(wildcard web/*.c))
 STORE_SRC   += store/recog.c
-GATEWAY_SRC += gateway/recjobs.c gateway/recognize/proto.c gateway/recog_view.c gateway/spawn.c
+GATEWAY_SRC += gateway/recjobs.c gateway/recognize/proto.c gateway/recog_view.c
+# The recognition parsers and result merging (plain C, jansson): motcuad pairs a card's sides.
+GATEWAY_SRC += gateway/recognize/mrz.c gateway/recognize/cccd_qr.c gateway/recognize/classify.c \
+               gateway/recognize/cardtext.c gateway/recognize/result.c gateway/spawn.c
 STORE_SRC   += $(sort $(wildcard store/dossier*.c))
 GATEWAY_SRC += $(sort $(wildcard gateway/dossier/*.c))
 STORE_SRC   += store/chipreads.c

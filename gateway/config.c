@@ -134,6 +134,7 @@ static const struct key keys[] = {
 	INT_AS("recognize", "timeout_s", recognize_timeout_s, 1, 600, "30"),
 	INT_AS("recognize", "memory_mb", recognize_memory_mb, 128, 16384, "1024"),
 	STR_AS("recognize", "worker", recognize_worker, KEY_STRING, "", 0),
+	INT_AS("recognize", "pair_window_s", recognize_pair_window_s, 0, 86400, "120"),
 	STR_AS("sign", "signer", sign_signer, KEY_PATH, "/usr/libexec/motcua/motcua-signer", 0),
 	STR_AS("sign", "user", sign_user, KEY_STRING, "motcua-sign", 0),
 	STR_AS("sign", "key", sign_key, KEY_STRING, "/etc/motcua/keys/test-signing.key", 0),

@@ -102,6 +102,8 @@ struct config {
 	int64_t recognize_timeout_s;
 	int64_t recognize_memory_mb;
 	char recognize_worker[CONFIG_PATH_MAX]; /* "" : next to motcuad, else the installed one */
+	int64_t recognize_pair_window_s; /* a card's front and back from one source within this
+					    many seconds are one identity; 0: never paired */
 	/* [sign] (gateway/sign: motcua-signer and certified copies; restart to change) */
 	char sign_signer[CONFIG_PATH_MAX];
 	char sign_user[64];

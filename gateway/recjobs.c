@@ -19,6 +19,7 @@
 
 #include "gateway/log.h"
 #include "gateway/recognize/proto.h"
+#include "gateway/recognize/result.h"
 #include "store/db.h"
 #include "store/recog.h"
 #include "store/store.h"
@@ -39,6 +40,7 @@ struct recjobs {
 	int stop_fd;
 	int nworkers;
 	double timeout_ms;
+	int64_t pair_window_s;
 	char path[PATH_MAX];
 	char mem_arg[32];
 	struct worker w[MAX_WORKERS];
@@ -149,6 +151,52 @@ static int dispatch(struct recjobs *rj, struct worker *w)
 	return 0;
 }
 
+/* A card's side just read: its other side from the same source within the window, read
+ * already and not paired, makes one identity with the QR-MRZ cross-check (stored and
+ * audited; a mismatch flagged with the differing fields). */
+static void pair_sides(struct recjobs *rj, const char *doc_id, const char *type, json_t *mine)
+{
+	int front = strcmp(type, "id_card_front") == 0;
+	char other[33], sha[BLOB_HASH_HEX], *text = NULL, differ[128] = "";
+	size_t len = 0;
+	if (rj->pair_window_s <= 0 || (!front && strcmp(type, "id_card_back") != 0))
+		return;
+	if (recog_pair_partner(rj->db, doc_id, front ? "id_card_back" : "id_card_front", rj->pair_window_s, other,
+			       sha) < 0)
+		return;
+	if (recog_blob_text(store_blobs(rj->store), sha, &text, &len) < 0)
+		return;
+	json_t *theirs = json_loadb(text, len, 0, NULL);
+	free(text);
+	json_t *one = theirs ? result_pair(front ? mine : theirs, front ? theirs : mine) : NULL;
+	char *out = one ? json_dumps(one, JSON_COMPACT | JSON_REAL_PRECISION(5)) : NULL;
+	if (out) {
+		json_t *checks = json_object_get(one, "checks");
+		size_t i, o = 0;
+		json_t *v;
+		json_array_foreach(json_object_get(checks, "differing_fields"), i, v)
+		{
+			int n = snprintf(differ + o, sizeof(differ) - o, "%s%s", o ? "," : "", json_string_value(v));
+			if (n < 0 || (size_t)n >= sizeof(differ) - o)
+				break;
+			o += (size_t)n;
+		}
+		const char *verdict = json_string_value(json_object_get(checks, "pair"));
+		int agree = verdict && strcmp(verdict, "agree") == 0;
+		int review = json_is_true(json_object_get(one, "needs_review"));
+		int r = recog_pair_store(rj->db, store_blobs(rj->store), front ? doc_id : other, front ? other : doc_id,
+					 out, strlen(out), agree, review, "same_source", "recognizer", differ);
+		if (r < 0)
+			log_warn("recognize: documents %s and %s not paired: %s", doc_id, other, strerror(-r));
+		else
+			log_info("recognize: documents %s and %s are one card's two sides%s%s", front ? doc_id : other,
+				 front ? other : doc_id, agree ? "" : "; they differ on ", differ);
+	}
+	free(out);
+	json_decref(one);
+	json_decref(theirs);
+}
+
 static void collect(struct recjobs *rj, struct worker *w)
 {
 	char *res = NULL;
@@ -170,6 +218,8 @@ static void collect(struct recjobs *rj, struct worker *w)
 		else
 			log_info("recognize: document %s: %s, confidence %.2f%s", w->doc_id,
 				 type ? type : "other", conf, review ? ", needs review" : "");
+		if (r >= 0 && type)
+			pair_sides(rj, w->doc_id, type, obj);
 		w->busy = 0;
 	}
 	json_decref(obj);
@@ -285,6 +335,7 @@ int recjobs_start(struct store *store, const struct config *cfg, struct recjobs 
 	rj->log_rd = logp[0], rj->log_wr = logp[1];
 	rj->nworkers = (int)(cfg->recognize_workers > MAX_WORKERS ? MAX_WORKERS : cfg->recognize_workers);
 	rj->timeout_ms = (double)cfg->recognize_timeout_s * 1000;
+	rj->pair_window_s = cfg->recognize_pair_window_s;
 	snprintf(rj->mem_arg, sizeof(rj->mem_arg), "%lld", (long long)cfg->recognize_memory_mb);
 	if (cfg->recognize_worker[0])
 		snprintf(rj->path, sizeof(rj->path), "%s", cfg->recognize_worker);

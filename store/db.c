@@ -283,6 +283,18 @@ static const char *const migrations[] = {
 	"  at TEXT NOT NULL);"
 	"CREATE INDEX chip_reads_doc ON chip_reads(doc_id, id);"
 	"CREATE INDEX chip_reads_face ON chip_reads(face_doc_id);",
+	/* 11: one identity from a card's two images (store/recog.c): the front and back
+	 * documents paired (same source within a window, or a staff choice) and the merged
+	 * result with the QR-MRZ cross-check as an encrypted blob */
+	"CREATE TABLE recog_pairs("
+	"  id INTEGER PRIMARY KEY,"
+	"  front_doc TEXT NOT NULL UNIQUE REFERENCES documents(id),"
+	"  back_doc TEXT NOT NULL UNIQUE REFERENCES documents(id),"
+	"  result_sha256 TEXT NOT NULL,"
+	"  agree INTEGER NOT NULL,"
+	"  needs_review INTEGER NOT NULL,"
+	"  how TEXT NOT NULL,"
+	"  at TEXT NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

@@ -343,3 +343,107 @@ int recog_blob_text(struct blobs *b, const char *hash, char **ret_text, size_t *
 		*ret_len = t.len;
 	return 0;
 }
+
+int recog_pair_partner(struct db *db, const char *doc_id, const char *want, int64_t window_s,
+		       char ret_doc[33], char ret_sha[BLOB_HASH_HEX])
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db,
+			   "SELECT o.id, r.result_sha256 FROM documents d "
+			   "JOIN documents o ON o.source = d.source AND o.id != d.id "
+			   "JOIN recognitions r ON r.doc_id = o.id AND r.state = 'done' AND r.type = ?2 "
+			   "WHERE d.id = ?1 AND abs(julianday(o.received_at) - julianday(d.received_at)) * 86400.0 <= ?3 "
+			   "AND NOT EXISTS (SELECT 1 FROM recog_pairs p WHERE p.front_doc IN (o.id, d.id) "
+			   "OR p.back_doc IN (o.id, d.id)) "
+			   "ORDER BY abs(julianday(o.received_at) - julianday(d.received_at)), o.seq DESC LIMIT 1",
+			   &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, want, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, window_s);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_column_text(st, 0, ret_doc, 33);
+		db_column_text(st, 1, ret_sha, BLOB_HASH_HEX);
+		r = 0;
+	} else {
+		r = r == SQLITE_DONE ? -ENOENT : db_error(db, r, "looking for a card's other side");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int recog_pair_store(struct db *db, struct blobs *b, const char *front_doc, const char *back_doc,
+		     const char *json, size_t len, int agree, int needs_review, const char *how,
+		     const char *actor, const char *differing)
+{
+	struct mem_src src = { json, len };
+	char hash[BLOB_HASH_HEX], now[32], detail[256];
+	int64_t size;
+	sqlite3_stmt *st = NULL;
+	int r = blob_put(b, mem_read, &src, (int64_t)len, hash, &size);
+	if (r < 0)
+		return r;
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	db_now(now);
+	r = db_prepare(db,
+		       "INSERT INTO recog_pairs(front_doc, back_doc, result_sha256, agree, needs_review, how, at) "
+		       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		       &st);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, front_doc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, back_doc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, agree != 0);
+	sqlite3_bind_int(st, 5, needs_review != 0);
+	sqlite3_bind_text(st, 6, how, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		r = db_error(db, r, "storing a card's two sides as one identity");
+		goto fail;
+	}
+	snprintf(detail, sizeof(detail),
+		 "{\"front\":\"%.32s\",\"back\":\"%.32s\",\"how\":\"%.15s\",\"agree\":%s,\"differing\":\"%.100s\"}",
+		 front_doc, back_doc, how, agree ? "true" : "false", differing ? differing : "");
+	r = audit_append(db, actor, "identity.paired", front_doc, detail);
+	if (r < 0)
+		goto fail;
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return r;
+}
+
+int recog_pair_get(struct db *db, const char *doc_id, struct recog_pair *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db,
+			   "SELECT front_doc, back_doc, result_sha256, agree, needs_review, how, at FROM recog_pairs "
+			   "WHERE front_doc = ?1 OR back_doc = ?1",
+			   &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		db_column_text(st, 0, ret->front_doc, sizeof(ret->front_doc));
+		db_column_text(st, 1, ret->back_doc, sizeof(ret->back_doc));
+		db_column_text(st, 2, ret->result_sha256, sizeof(ret->result_sha256));
+		ret->agree = sqlite3_column_int(st, 3);
+		ret->needs_review = sqlite3_column_int(st, 4);
+		db_column_text(st, 5, ret->how, sizeof(ret->how));
+		db_column_text(st, 6, ret->at, sizeof(ret->at));
+		r = 0;
+	} else {
+		r = r == SQLITE_DONE ? -ENOENT : db_error(db, r, "reading a card's pair");
+	}
+	sqlite3_finalize(st);
+	return r;
+}

@@ -66,6 +66,32 @@ int recog_correct(struct db *db, struct blobs *b, const char *doc_id, const char
 /* The latest correction of doc_id; -ENOENT when none. */
 int recog_correction_get(struct db *db, const char *doc_id, struct recog_correction *ret);
 
+/* One identity from two images: a done recognition of type `want` ("id_card_front" or
+ * "id_card_back") of another document from the same source as doc_id, received within
+ * window_s seconds of it, neither of the two paired yet; the closest in time.  Fills
+ * ret_doc and ret_sha (its result blob); -ENOENT when none. */
+int recog_pair_partner(struct db *db, const char *doc_id, const char *want, int64_t window_s,
+		       char ret_doc[33], char ret_sha[BLOB_HASH_HEX]);
+
+/* Stores a pair: the merged result JSON as a blob, a recog_pairs row, and an audit row
+ * (the two document ids, agree or not, the names of the differing fields in differing:
+ * no values), one commit.  how is "same_source" or "staff".  -EEXIST when either document
+ * is paired already. */
+int recog_pair_store(struct db *db, struct blobs *b, const char *front_doc, const char *back_doc,
+		     const char *json, size_t len, int agree, int needs_review, const char *how,
+		     const char *actor, const char *differing);
+
+struct recog_pair {
+	char front_doc[33], back_doc[33];
+	char result_sha256[BLOB_HASH_HEX];
+	int agree, needs_review;
+	char how[16];
+	char at[32];
+};
+
+/* The pair doc_id is in (as front or back); -ENOENT when none. */
+int recog_pair_get(struct db *db, const char *doc_id, struct recog_pair *ret);
+
 /* Reads a result blob (at most 1 MiB) into a NUL-terminated malloc'd string. */
 int recog_blob_text(struct blobs *b, const char *hash, char **ret_text, size_t *ret_len);
 

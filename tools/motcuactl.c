@@ -410,6 +410,17 @@ static void print_recognition(json_t *rep)
 		if (!json_object_get(rf, k))
 			printf("  %-20s (none)  -> %s\n", k,
 			       json_is_string(v) ? json_string_value(v) : "null");
+	json_t *id = json_object_get(rep, "identity");
+	if (id) {
+		json_t *diff = json_object_get(json_object_get(json_object_get(id, "result"), "checks"),
+					       "differing_fields");
+		size_t i;
+		printf("identity:   front %s + back %s: %s", jstr(id, "front_doc"), jstr(id, "back_doc"),
+		       json_is_true(json_object_get(id, "agree")) ? "the two sides agree" : "the two sides DIFFER on");
+		json_array_foreach (diff, i, v)
+			printf(" %s", json_string_value(v));
+		printf("%s\n", json_is_true(json_object_get(id, "needs_review")) ? " (NEEDS REVIEW)" : "");
+	}
 }
 
 static void print_docs(json_t *rep)
