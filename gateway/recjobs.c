@@ -161,8 +161,8 @@ static void pair_sides(struct recjobs *rj, const char *doc_id, const char *type,
 	size_t len = 0;
 	if (rj->pair_window_s <= 0 || (!front && strcmp(type, "id_card_back") != 0))
 		return;
-	if (recog_pair_partner(rj->db, doc_id, front ? "id_card_back" : "id_card_front", rj->pair_window_s, other,
-			       sha) < 0)
+	if (recog_pair_partner(rj->db, doc_id, front ? "id_card_back" : "id_card_front", rj->pair_window_s,
+			       other, sha) < 0)
 		return;
 	if (recog_blob_text(store_blobs(rj->store), sha, &text, &len) < 0)
 		return;
@@ -174,9 +174,9 @@ static void pair_sides(struct recjobs *rj, const char *doc_id, const char *type,
 		json_t *checks = json_object_get(one, "checks");
 		size_t i, o = 0;
 		json_t *v;
-		json_array_foreach(json_object_get(checks, "differing_fields"), i, v)
-		{
-			int n = snprintf(differ + o, sizeof(differ) - o, "%s%s", o ? "," : "", json_string_value(v));
+		json_array_foreach (json_object_get(checks, "differing_fields"), i, v) {
+			int n = snprintf(differ + o, sizeof(differ) - o, "%s%s", o ? "," : "",
+					 json_string_value(v));
 			if (n < 0 || (size_t)n >= sizeof(differ) - o)
 				break;
 			o += (size_t)n;
@@ -184,13 +184,16 @@ static void pair_sides(struct recjobs *rj, const char *doc_id, const char *type,
 		const char *verdict = json_string_value(json_object_get(checks, "pair"));
 		int agree = verdict && strcmp(verdict, "agree") == 0;
 		int review = json_is_true(json_object_get(one, "needs_review"));
-		int r = recog_pair_store(rj->db, store_blobs(rj->store), front ? doc_id : other, front ? other : doc_id,
-					 out, strlen(out), agree, review, "same_source", "recognizer", differ);
+		int r = recog_pair_store(rj->db, store_blobs(rj->store), front ? doc_id : other,
+					 front ? other : doc_id, out, strlen(out), agree, review,
+					 "same_source", "recognizer", differ);
 		if (r < 0)
-			log_warn("recognize: documents %s and %s not paired: %s", doc_id, other, strerror(-r));
+			log_warn("recognize: documents %s and %s not paired: %s", doc_id, other,
+				 strerror(-r));
 		else
-			log_info("recognize: documents %s and %s are one card's two sides%s%s", front ? doc_id : other,
-				 front ? other : doc_id, agree ? "" : "; they differ on ", differ);
+			log_info("recognize: documents %s and %s are one card's two sides%s%s",
+				 front ? doc_id : other, front ? other : doc_id,
+				 agree ? "" : "; they differ on ", differ);
 	}
 	free(out);
 	json_decref(one);

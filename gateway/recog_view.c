@@ -69,9 +69,10 @@ int recog_view(struct store *s, struct db *db, const char *doc_id, json_t **ret)
 	if (recog_pair_get(db, doc_id, &pair) == 0) {
 		json_t *pres = load_json(s, pair.result_sha256);
 		json_object_set_new(v, "identity",
-				    json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:o*}", "front_doc", pair.front_doc,
-					      "back_doc", pair.back_doc, "how", pair.how, "agree", pair.agree,
-					      "needs_review", pair.needs_review, "at", pair.at, "result", pres));
+				    json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:o*}", "front_doc",
+					      pair.front_doc, "back_doc", pair.back_doc, "how", pair.how,
+					      "agree", pair.agree, "needs_review", pair.needs_review, "at",
+					      pair.at, "result", pres));
 	}
 	*ret = v;
 	return 0;

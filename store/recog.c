@@ -348,15 +348,16 @@ int recog_pair_partner(struct db *db, const char *doc_id, const char *want, int6
 		       char ret_doc[33], char ret_sha[BLOB_HASH_HEX])
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(db,
-			   "SELECT o.id, r.result_sha256 FROM documents d "
-			   "JOIN documents o ON o.source = d.source AND o.id != d.id "
-			   "JOIN recognitions r ON r.doc_id = o.id AND r.state = 'done' AND r.type = ?2 "
-			   "WHERE d.id = ?1 AND abs(julianday(o.received_at) - julianday(d.received_at)) * 86400.0 <= ?3 "
-			   "AND NOT EXISTS (SELECT 1 FROM recog_pairs p WHERE p.front_doc IN (o.id, d.id) "
-			   "OR p.back_doc IN (o.id, d.id)) "
-			   "ORDER BY abs(julianday(o.received_at) - julianday(d.received_at)), o.seq DESC LIMIT 1",
-			   &st);
+	int r = db_prepare(
+	    db,
+	    "SELECT o.id, r.result_sha256 FROM documents d "
+	    "JOIN documents o ON o.source = d.source AND o.id != d.id "
+	    "JOIN recognitions r ON r.doc_id = o.id AND r.state = 'done' AND r.type = ?2 "
+	    "WHERE d.id = ?1 AND abs(julianday(o.received_at) - julianday(d.received_at)) * 86400.0 <= ?3 "
+	    "AND NOT EXISTS (SELECT 1 FROM recog_pairs p WHERE p.front_doc IN (o.id, d.id) "
+	    "OR p.back_doc IN (o.id, d.id)) "
+	    "ORDER BY abs(julianday(o.received_at) - julianday(d.received_at)), o.seq DESC LIMIT 1",
+	    &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
@@ -389,10 +390,11 @@ int recog_pair_store(struct db *db, struct blobs *b, const char *front_doc, cons
 	if (r < 0)
 		return r;
 	db_now(now);
-	r = db_prepare(db,
-		       "INSERT INTO recog_pairs(front_doc, back_doc, result_sha256, agree, needs_review, how, at) "
-		       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-		       &st);
+	r = db_prepare(
+	    db,
+	    "INSERT INTO recog_pairs(front_doc, back_doc, result_sha256, agree, needs_review, how, at) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    &st);
 	if (r < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, front_doc, -1, SQLITE_STATIC);
@@ -409,7 +411,8 @@ int recog_pair_store(struct db *db, struct blobs *b, const char *front_doc, cons
 		goto fail;
 	}
 	snprintf(detail, sizeof(detail),
-		 "{\"front\":\"%.32s\",\"back\":\"%.32s\",\"how\":\"%.15s\",\"agree\":%s,\"differing\":\"%.100s\"}",
+		 "{\"front\":\"%.32s\",\"back\":\"%.32s\",\"how\":\"%.15s\",\"agree\":%s,\"differing\":\"%."
+		 "100s\"}",
 		 front_doc, back_doc, how, agree ? "true" : "false", differing ? differing : "");
 	r = audit_append(db, actor, "identity.paired", front_doc, detail);
 	if (r < 0)
@@ -423,10 +426,11 @@ fail:
 int recog_pair_get(struct db *db, const char *doc_id, struct recog_pair *ret)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(db,
-			   "SELECT front_doc, back_doc, result_sha256, agree, needs_review, how, at FROM recog_pairs "
-			   "WHERE front_doc = ?1 OR back_doc = ?1",
-			   &st);
+	int r = db_prepare(
+	    db,
+	    "SELECT front_doc, back_doc, result_sha256, agree, needs_review, how, at FROM recog_pairs "
+	    "WHERE front_doc = ?1 OR back_doc = ?1",
+	    &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);

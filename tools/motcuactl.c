@@ -416,7 +416,8 @@ static void print_recognition(json_t *rep)
 					       "differing_fields");
 		size_t i;
 		printf("identity:   front %s + back %s: %s", jstr(id, "front_doc"), jstr(id, "back_doc"),
-		       json_is_true(json_object_get(id, "agree")) ? "the two sides agree" : "the two sides DIFFER on");
+		       json_is_true(json_object_get(id, "agree")) ? "the two sides agree"
+								  : "the two sides DIFFER on");
 		json_array_foreach (diff, i, v)
 			printf(" %s", json_string_value(v));
 		printf("%s\n", json_is_true(json_object_get(id, "needs_review")) ? " (NEEDS REVIEW)" : "");

@@ -93,12 +93,15 @@ static int find_date(const char *s, size_t len, char out[11])
 		const char *p = s + i;
 		int ok = 1;
 		for (int k = 0; k < 10 && ok; k++)
-			ok = k == 2 || k == 5 ? (p[k] == '/' || p[k] == '-' || p[k] == '.') : (p[k] >= '0' && p[k] <= '9');
-		if (!ok || (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') || (i + 10 < len && s[i + 10] >= '0' && s[i + 10] <= '9'))
+			ok = k == 2 || k == 5 ? (p[k] == '/' || p[k] == '-' || p[k] == '.')
+					      : (p[k] >= '0' && p[k] <= '9');
+		if (!ok || (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') ||
+		    (i + 10 < len && s[i + 10] >= '0' && s[i + 10] <= '9'))
 			continue;
 		int d = (p[0] - '0') * 10 + p[1] - '0', m = (p[3] - '0') * 10 + p[4] - '0';
 		int y = (p[6] - '0') * 1000 + (p[7] - '0') * 100 + (p[8] - '0') * 10 + p[9] - '0';
-		if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y)))
+		if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 ||
+		    d > mdays[m - 1] + (m == 2 && leap(y)))
 			continue;
 		memcpy(out, p + 6, 4);
 		out[4] = '-', out[5] = p[3], out[6] = p[4], out[7] = '-', out[8] = p[0], out[9] = p[1];
@@ -157,7 +160,8 @@ void cardtext_parse(const char *text, size_t len, struct card_text *ret)
 		else if (strcmp(f, "CAN CUOC") == 0 || strncmp(f, "CAN CUOC IDENTITY", 17) == 0 ||
 			 strcmp(f, "IDENTITY CARD") == 0)
 			cc24 = 1;
-		if (contains(f, "CITIZEN IDENTITY") || contains(f, "FULL NAME") || contains(f, "DATE OF BIRTH"))
+		if (contains(f, "CITIZEN IDENTITY") || contains(f, "FULL NAME") ||
+		    contains(f, "DATE OF BIRTH"))
 			english = 1;
 	}
 	if (cmnd)
@@ -186,8 +190,9 @@ void cardtext_parse(const char *text, size_t len, struct card_text *ret)
 	for (int i = 0; i < n; i++) {
 		const char *f = L[i].fold;
 		char v[96];
-		if (!ret->full_name[0] && (contains(f, "HO VA TEN") || contains(f, "HO TEN") ||
-					   contains(f, "HO CHU DEM VA TEN") || contains(f, "FULL NAME"))) {
+		if (!ret->full_name[0] &&
+		    (contains(f, "HO VA TEN") || contains(f, "HO TEN") || contains(f, "HO CHU DEM VA TEN") ||
+		     contains(f, "FULL NAME"))) {
 			value_after(L, n, i, v, sizeof(v));
 			if (plausible_name(v)) {
 				memcpy(ret->full_name, v, sizeof(v));

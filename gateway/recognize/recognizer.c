@@ -329,7 +329,7 @@ static int sample(PIX *g, float x, float y)
 	float fx = x - x0, fy = y - y0;
 	l_uint32 *l0 = pixGetData(g) + y0 * wpl, *l1 = l0 + wpl;
 	float v = (1 - fy) * ((1 - fx) * GET_DATA_BYTE(l0, x0) + fx * GET_DATA_BYTE(l0, x0 + 1)) +
-		  fy * ((1 - fx) * GET_DATA_BYTE(l1, x0) + fx * GET_DATA_BYTE(l1, x0 + 1));
+	    fy * ((1 - fx) * GET_DATA_BYTE(l1, x0) + fx * GET_DATA_BYTE(l1, x0 + 1));
 	return (int)(v + 0.5f);
 }
 
@@ -580,7 +580,8 @@ static PIX *deskew(PIX *gray, double *ret_angle)
 	l_float32 angle = 0, conf = 0, score = 0;
 	*ret_angle = 0;
 	if (bin &&
-	    pixFindSkewSweepAndSearchScore(bin, &angle, &conf, &score, 2, 1, 0.0f, SKEW_RANGE, 1.0f, 0.02f) == 0 &&
+	    pixFindSkewSweepAndSearchScore(bin, &angle, &conf, &score, 2, 1, 0.0f, SKEW_RANGE, 1.0f, 0.02f) ==
+		0 &&
 	    fabsf(angle) > 0.05f) {
 		*ret_angle = angle;
 		pixDestroy(&bin);
@@ -596,7 +597,8 @@ static PIX *deskew(PIX *gray, double *ret_angle)
 static double line_score(PIX *bin)
 {
 	l_float32 angle = 0, conf = 0, score = 0;
-	if (pixFindSkewSweepAndSearchScore(bin, &angle, &conf, &score, 4, 2, 0.0f, SKEW_RANGE, 2.0f, 0.1f) != 0)
+	if (pixFindSkewSweepAndSearchScore(bin, &angle, &conf, &score, 4, 2, 0.0f, SKEW_RANGE, 2.0f, 0.1f) !=
+	    0)
 		return 0;
 	return score / ((double)pixGetWidth(bin) * pixGetHeight(bin) + 1);
 }
@@ -781,8 +783,8 @@ static int find_cards(PIX *gray, BOX *ret[2])
 	if (n == 1 || n == 2) {
 		for (int k = 0; k < n; k++) {
 			int m = brick;
-			ret[k] = boxCreate((int)((bx[k] - m) / f), (int)((by[k] - m) / f), (int)((bw[k] + 2 * m) / f),
-					   (int)((bh[k] + 2 * m) / f));
+			ret[k] = boxCreate((int)((bx[k] - m) / f), (int)((by[k] - m) / f),
+					   (int)((bw[k] + 2 * m) / f), (int)((bh[k] + 2 * m) / f));
 		}
 		found = n;
 	}
@@ -811,7 +813,8 @@ static json_t *read_page(struct recognizer *r, PIX *gray, double t0, double t1)
 		out = result_pair(res[0], res[1]);
 		if (out) {
 			json_object_set_new(out, "cards_on_page", json_integer(2));
-			json_object_set_new(json_object_get(out, "timings_ms"), "total", json_real(now_ms() - t0));
+			json_object_set_new(json_object_get(out, "timings_ms"), "total",
+					    json_real(now_ms() - t0));
 		}
 	} else if (n == 1 && res[0]) {
 		out = json_incref(res[0]);

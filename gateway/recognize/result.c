@@ -180,14 +180,15 @@ json_t *result_build(const struct rec_input *in)
 			set_field(fields, sources, "nationality", json_string(c->nationality), "ocr");
 		review = 1;
 		conf = 0.5;
-		json_array_append_new(problems,
-				      json_string(strcmp(c->generation, "can_cuoc_2024") == 0
-						      ? "fields read by OCR from the 2024 card's front (no QR or MRZ "
-							"there; its back has both): check them against the card"
-						  : strcmp(c->generation, "cccd_2021") == 0
-						      ? "the card's QR could not be read: fields read by OCR, check them "
-							"against the card"
-						      : "card without chip: fields read by OCR, check them against the card"));
+		json_array_append_new(
+		    problems,
+		    json_string(strcmp(c->generation, "can_cuoc_2024") == 0
+				    ? "fields read by OCR from the 2024 card's front (no QR or MRZ "
+				      "there; its back has both): check them against the card"
+				    : strcmp(c->generation, "cccd_2021") == 0
+				    ? "the card's QR could not be read: fields read by OCR, check them "
+				      "against the card"
+				    : "card without chip: fields read by OCR, check them against the card"));
 		if (in->ocr)
 			json_object_set_new(checks, "classification",
 					    json_pack("{s:f, s:f}", "score", in->ocr->score, "runner_up",
@@ -245,8 +246,7 @@ static int source_rank(const json_t *res, const char *field)
 	size_t i;
 	json_t *v;
 	int best = json_object_get(json_object_get(res, "fields"), field) ? 2 : 3;
-	json_array_foreach(a, i, v)
-	{
+	json_array_foreach (a, i, v) {
 		const char *s = json_string_value(v);
 		int k = !s ? 3 : strcmp(s, "qr") == 0 ? 0 : strcmp(s, "mrz") == 0 ? 1 : 2;
 		if (k < best)
@@ -260,11 +260,10 @@ static int has_source(const json_t *res, const char *src)
 	const char *k;
 	json_t *a, *v;
 	size_t i;
-	json_object_foreach(json_object_get((json_t *)res, "sources"), k, a)
-	{
-		json_array_foreach(a, i, v)
-		if (json_string_value(v) && strcmp(json_string_value(v), src) == 0)
-			return 1;
+	json_object_foreach (json_object_get((json_t *)res, "sources"), k, a) {
+		json_array_foreach (a, i, v)
+			if (json_string_value(v) && strcmp(json_string_value(v), src) == 0)
+				return 1;
 	}
 	return 0;
 }
@@ -309,8 +308,7 @@ json_t *result_pair(const json_t *a, const json_t *b)
 	for (int s = 0; s < 2; s++) {
 		const char *k;
 		json_t *v;
-		json_object_foreach(json_object_get((json_t *)in[s], "fields"), k, v)
-		{
+		json_object_foreach (json_object_get((json_t *)in[s], "fields"), k, v) {
 			if (json_object_get(fields, k))
 				continue;
 			json_t *w = json_object_get(json_object_get(in[1 - s], "fields"), k);
@@ -340,27 +338,31 @@ json_t *result_pair(const json_t *a, const json_t *b)
 	int backs = (strcmp(ta, "id_card_back") == 0) + (strcmp(tb, "id_card_back") == 0);
 	if (fronts != 1 || backs != 1) {
 		review = 1;
-		json_array_append_new(problems,
-				      json_string("the two images are not the front and the back of one card"));
+		json_array_append_new(
+		    problems, json_string("the two images are not the front and the back of one card"));
 	}
 	const char *ga = json_string_value(json_object_get(a, "generation"));
 	const char *gb = json_string_value(json_object_get(b, "generation"));
 	const char *gen = ga ? ga : gb;
 	if (ga && gb && strcmp(ga, gb) != 0) {
 		review = 1;
-		json_array_append_new(problems, json_string("the two sides are of different card generations"));
+		json_array_append_new(problems,
+				      json_string("the two sides are of different card generations"));
 	}
 	if (json_array_size(differ)) {
 		review = 1;
 		conf = 0.3;
 		json_array_append_new(problems, json_string("the two sides disagree (see differing_fields)"));
 	}
-	int qr_mrz = (has_source(a, "qr") && has_source(b, "mrz")) || (has_source(a, "mrz") && has_source(b, "qr"));
-	json_object_set_new(checks, "pair", json_string(compared ? json_array_size(differ) ? "disagree" : "agree"
-								: "not_applicable"));
-	json_object_set_new(checks, "qr_mrz", json_string(!qr_mrz ? "not_applicable"
-							   : json_array_size(differ) ? "disagree"
-										    : "agree"));
+	int qr_mrz =
+	    (has_source(a, "qr") && has_source(b, "mrz")) || (has_source(a, "mrz") && has_source(b, "qr"));
+	json_object_set_new(
+	    checks, "pair",
+	    json_string(compared ? json_array_size(differ) ? "disagree" : "agree" : "not_applicable"));
+	json_object_set_new(checks, "qr_mrz",
+			    json_string(!qr_mrz                       ? "not_applicable"
+					    : json_array_size(differ) ? "disagree"
+								      : "agree"));
 	json_object_set_new(checks, "differing_fields", differ);
 	json_t *sides = json_array();
 	for (int s = 0; s < 2; s++) {
@@ -373,14 +375,16 @@ json_t *result_pair(const json_t *a, const json_t *b)
 		total += json_number_value(json_object_get(json_object_get(x, "timings_ms"), "total"));
 		size_t i;
 		json_t *p;
-		json_array_foreach(json_object_get(x, "problems"), i, p)
-		if (json_string_value(p))
-			json_array_append_new(problems, json_sprintf("%s: %s", side_of(x), json_string_value(p)));
+		json_array_foreach (json_object_get(x, "problems"), i, p)
+			if (json_string_value(p))
+				json_array_append_new(
+				    problems, json_sprintf("%s: %s", side_of(x), json_string_value(p)));
 		json_t *e = json_object_get(x, "error");
 		if (json_string_value(e)) {
 			review = 1;
-			json_array_append_new(problems, json_sprintf("%s: %s", s ? "second image" : "first image",
-								     json_string_value(e)));
+			json_array_append_new(
+			    problems,
+			    json_sprintf("%s: %s", s ? "second image" : "first image", json_string_value(e)));
 		}
 		if (sides)
 			json_array_append_new(sides, json_string(side_of(x)));

@@ -23,10 +23,11 @@ static const char cmnd[] = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộ
 			   "GIẤY CHỨNG MINH NHÂN DÂN\nSỐ 588945139\nHọ tên: NGUYỄN THỊ HẠNH\n"
 			   "Sinh ngày: 20-10-1956\nNguyên quán: Hải Phòng\n"
 			   "Nơi ĐKHK thường trú: Số 132 Quang Trung, Thị trấn Văn Điển,\n";
-static const char cccd2016[] = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\n"
-			       "CĂN CƯỚC CÔNG DÂN\nsố 040165409273\n\nHọ và tên:\n\nĐẶNG VĂN HÙNG\n\n"
-			       "Ngày, tháng, năm sinh: 31/10/1965\n\nGiới tính: Nữ _ Quốc tịch: Việt Nam\n\n"
-			       "Quê quán: Nghệ An\n\nNơi thường trú: Số 138 Hùng Vương, Phường Vĩnh Ninh, Quậ\n";
+static const char cccd2016[] =
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\n"
+    "CĂN CƯỚC CÔNG DÂN\nsố 040165409273\n\nHọ và tên:\n\nĐẶNG VĂN HÙNG\n\n"
+    "Ngày, tháng, năm sinh: 31/10/1965\n\nGiới tính: Nữ _ Quốc tịch: Việt Nam\n\n"
+    "Quê quán: Nghệ An\n\nNơi thường trú: Số 138 Hùng Vương, Phường Vĩnh Ninh, Quậ\n";
 
 static void parse(const char *s, struct card_text *c)
 {

@@ -14,8 +14,10 @@
 #include "gateway/recognize/result.h"
 
 #define QR "001099012345||Nguyễn Văn A|15011999|Nam|Số 1 Phố X, Phường Y, Hà Nội|20042021"
-#define MRZ_SAME "IDVNM0990123459001099012345<<0\n9901155M3901153VNM<<<<<<<<<<<6\nNGUYEN<<VAN<A<<<<<<<<<<<<<<<<<\n"
-#define MRZ_OTHER "IDVNM0990123460001099012346<<1\n9901155M3901153VNM<<<<<<<<<<<8\nNGUYEN<<VAN<A<<<<<<<<<<<<<<<<<\n"
+#define MRZ_SAME \
+	"IDVNM0990123459001099012345<<0\n9901155M3901153VNM<<<<<<<<<<<6\nNGUYEN<<VAN<A<<<<<<<<<<<<<<<<<\n"
+#define MRZ_OTHER \
+	"IDVNM0990123460001099012346<<1\n9901155M3901153VNM<<<<<<<<<<<8\nNGUYEN<<VAN<A<<<<<<<<<<<<<<<<<\n"
 
 static json_t *front(void)
 {
