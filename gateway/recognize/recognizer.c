@@ -769,7 +769,10 @@ static int find_cards(PIX *gray, BOX *ret[2])
 		if ((double)cw * chh < 0.02 * sw * sh || cw < PAGE_LONG / 10 || chh < PAGE_LONG / 10)
 			continue;
 		double aspect = cw > chh ? (double)cw / chh : (double)chh / cw;
-		if (aspect < 1.2 || aspect > 2.2 || (double)cw * chh > 0.45 * sw * sh || n == 2) {
+		/* A card on an A4 sheet: its long side is 41% of the sheet's short side. */
+		if ((cw > chh ? cw : chh) < 0.33 * (sw < sh ? sw : sh))
+			continue;
+		if (aspect < 1.2 || aspect > 2.2 || (double)cw * chh > 0.25 * sw * sh || n == 2) {
 			n = 3; /* something else on the page: leave it whole */
 			break;
 		}
