@@ -34,6 +34,7 @@
 #define CHUNK_SECONDS 1 /* a chunk takes about this long at the measured rate */
 #define CHUNK_MIN 16384
 #define STORE_LOG_MS 60000 /* a refused write is logged once, then a count this often */
+#define FULL_BYTES (1 << 20) /* a refused write with less free than this: the disk is full */
 
 static int64_t mono_ms(void)
 {
@@ -452,7 +453,11 @@ void uplink_config_fault(struct uplink *u, const char *reason)
 
 void uplink_store_fault(struct uplink *u, int r, const char *what)
 {
-	int full = r == -ENOSPC;
+	/* The layer that refused may say so in its own words (the record journal turns a failed
+	 * append into a refused commit), so the free space decides too. */
+	int64_t free_b = -1;
+	int full = r == -ENOSPC ||
+	    (fs_free_bytes(store_state_dir(u->store), &free_b) == 0 && free_b < FULL_BYTES);
 	u->store_refused++;
 	if (full && !u->disk_full) {
 		u->disk_full = 1;
