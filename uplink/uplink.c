@@ -456,8 +456,8 @@ void uplink_store_fault(struct uplink *u, int r, const char *what)
 	/* The layer that refused may say so in its own words (the record journal turns a failed
 	 * append into a refused commit), so the free space decides too. */
 	int64_t free_b = -1;
-	int full = r == -ENOSPC ||
-	    (fs_free_bytes(store_state_dir(u->store), &free_b) == 0 && free_b < FULL_BYTES);
+	int full =
+	    r == -ENOSPC || (fs_free_bytes(store_state_dir(u->store), &free_b) == 0 && free_b < FULL_BYTES);
 	u->store_refused++;
 	if (full && !u->disk_full) {
 		u->disk_full = 1;
