@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,19 @@ static void hex(const unsigned char *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+void blob_keyed_hash(struct blobs *b, const char *purpose, const void *data, size_t len,
+		     char out[BLOB_HASH_HEX])
+{
+	unsigned char sub[32], mac[32];
+	char label[96];
+	unsigned n = 0;
+	int l = snprintf(label, sizeof(label), "motcua keyed-hash v1 %s", purpose);
+	HMAC(EVP_sha256(), b->key, BLOB_KEY_LEN, (const unsigned char *)label, (size_t)l, sub, &n);
+	HMAC(EVP_sha256(), sub, sizeof(sub), data, len, mac, &n);
+	hex(mac, sizeof(mac), out);
+	OPENSSL_cleanse(sub, sizeof(sub));
 }
 
 int blob_put(struct blobs *b, blob_reader src, void *ctx, int64_t max, char ret_hash[BLOB_HASH_HEX],

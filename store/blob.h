@@ -31,6 +31,13 @@ void blobs_close(struct blobs *b);
 int blob_put(struct blobs *b, blob_reader src, void *ctx, int64_t max, char ret_hash[BLOB_HASH_HEX],
 	     int64_t *ret_size);
 
+/* A keyed hash (hex HMAC-SHA256) of data, under a key derived from the storage key for
+ * purpose (HMAC-SHA256(storage key, "motcua keyed-hash v1 " purpose)): stable on this box,
+ * never derivable without the key file, which is never uploaded.  For personal numbers
+ * that must be compared but not be recoverable by trying every value. */
+void blob_keyed_hash(struct blobs *b, const char *purpose, const void *data, size_t len,
+		     char out[BLOB_HASH_HEX]);
+
 /* Decrypts the whole blob and checks its tag and hash without handing out any byte.
  * 0 and the plaintext size when sound, -ENOENT when absent, -EBADMSG when corrupt. */
 int blob_verify(struct blobs *b, const char *hash, int64_t *ret_size);

@@ -2,11 +2,15 @@
 #include "store/db.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gateway/log.h"
 
@@ -295,6 +299,9 @@ static const char *const migrations[] = {
 	"  needs_review INTEGER NOT NULL,"
 	"  how TEXT NOT NULL,"
 	"  at TEXT NOT NULL);",
+	/* 12: applicant numbers as keyed hashes (store/dossiers.c dossiers_key_ids converts the
+	 * plain SHA-256 of older rows at start, with the storage key SQL does not have) */
+	"ALTER TABLE dossiers ADD COLUMN applicant_id_keyed INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */
@@ -410,6 +417,30 @@ static int migrate(struct db *db, const char *path)
 	return 0;
 }
 
+static int private_files(const char *path)
+{
+	char side[PATH_MAX];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_error("store: cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	struct stat st;
+	int r = 0;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0777) != 0600 && fchmod(fd, 0600) < 0)
+		r = -errno;
+	close(fd);
+	for (int i = 0; r == 0 && i < 2; i++) {
+		snprintf(side, sizeof(side), "%s%s", path, i ? "-shm" : "-wal");
+		if (stat(side, &st) == 0 && (st.st_mode & 0777) != 0600 && chmod(side, 0600) < 0)
+			r = -errno;
+	}
+	/* Another user's database (a tool run by someone else) is used as it is, with a word. */
+	if (r < 0)
+		log_warn("store: cannot make %s private (mode 0600): %s", path, strerror(-r));
+	return 0;
+}
+
 int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 {
 	struct db *db = calloc(1, sizeof(*db));
@@ -417,6 +448,12 @@ int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 
 	if (!db)
 		return -ENOMEM;
+	/* The database holds names and dossiers: 0600 whatever the umask.  SQLite gives its
+	 * -wal and -shm files the database file's mode; files made by an older motcua under a
+	 * loose umask are tightened here too. */
+	r = private_files(path);
+	if (r < 0)
+		goto fail;
 	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {

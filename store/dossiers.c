@@ -10,6 +10,7 @@
 
 #include "gateway/log.h"
 #include "store/audit.h"
+#include "store/blob.h"
 #include "store/db.h"
 #include "store/outbox.h"
 
@@ -78,7 +79,8 @@ int dossiers_open(struct db *db, const char *actor, const struct dossier_row *in
 	r = db_prepare(
 	    db,
 	    "INSERT INTO dossiers(procedure, state, applicant_name, applicant_id_hash, applicant_id_tail, "
-	    "applicant_doc, source, opened_by, opened_at) VALUES(?, 'open', ?, ?, ?, ?, ?, ?, ?)",
+	    "applicant_doc, source, opened_by, opened_at, applicant_id_keyed) "
+	    "VALUES(?, 'open', ?, ?, ?, ?, ?, ?, ?, 1)",
 	    &st);
 	if (r < 0)
 		goto fail;
@@ -291,7 +293,7 @@ static int build_body(struct db *db, const struct dossier_row *d, const char *co
 	json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:o, s:s, s:s, s:[]}", "schema",
 			      "motcua.lgsp.v1", "commune_code", commune_code, "created_at", d->accepted_at,
 			      "dossier_code", d->code, "procedure_code", d->procedure, "received_at", recv,
-			      "applicant", "id_sha256", d->applicant_id_hash, "documents", docs, "due_day",
+			      "applicant", "id_last4", d->applicant_id_tail, "documents", docs, "due_day",
 			      d->due_day, "note", d->note, "blobs");
 	*ret = b ? json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(b);
@@ -478,4 +480,82 @@ int outbox_body_get(struct db *db, int64_t outbox_id, char *buf, size_t size)
 	}
 	sqlite3_finalize(st);
 	return r;
+}
+
+int dossiers_key_ids(struct db *db, struct blobs *b)
+{
+	sqlite3_stmt *st = NULL, *up = NULL;
+	int64_t n = 0, kept = 0;
+	int r = db_begin(db), rc;
+	if (r < 0)
+		return r;
+	r = db_prepare(db,
+		       "SELECT id, applicant_id_hash FROM dossiers "
+		       "WHERE applicant_id_keyed = 0 AND applicant_id_hash != ''",
+		       &st);
+	if (r == 0)
+		r = db_prepare(
+		    db, "UPDATE dossiers SET applicant_id_hash = ?2, applicant_id_keyed = 1 WHERE id = ?1",
+		    &up);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char old[65], keyed[BLOB_HASH_HEX];
+		db_column_text(st, 1, old, sizeof(old));
+		blob_keyed_hash(b, DOSSIER_ID_PURPOSE, old, strlen(old), keyed);
+		sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_text(up, 2, keyed, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(up);
+		sqlite3_reset(up);
+		if (rc != SQLITE_DONE)
+			r = db_error(db, rc, "key an applicant number");
+		n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(db, rc, "read applicant numbers");
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	st = up = NULL;
+	/* Submission bodies made before: the plain hash out, the last 4 digits in (docs/lgsp.md
+	 * 7.4).  Only where no attempt was made (or the city has it already): a body the city
+	 * may have seen is re-sent byte for byte, or its idempotency key would be refused. */
+	if (r == 0)
+		r = db_prepare(
+		    db,
+		    "UPDATE outbox_bodies SET body = json_set(json_remove(body, '$.applicant.id_sha256'),"
+		    " '$.applicant.id_last4', (SELECT applicant_id_tail FROM dossiers d"
+		    "  WHERE d.outbox_id = outbox_bodies.outbox_id)) "
+		    "WHERE json_valid(body) AND json_extract(body, '$.applicant.id_sha256') IS NOT NULL"
+		    " AND outbox_id IN (SELECT id FROM outbox WHERE state = 'delivered'"
+		    "  OR (state = 'queued' AND attempts = 0))",
+		    &st);
+	if (r == 0) {
+		rc = sqlite3_step(st);
+		r = rc == SQLITE_DONE ? 0 : db_error(db, rc, "rewrite dossier bodies");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (r == 0 &&
+	    db_prepare(db,
+		       "SELECT COUNT(*) FROM outbox_bodies "
+		       "WHERE json_valid(body) AND json_extract(body, '$.applicant.id_sha256') IS NOT NULL",
+		       &st) == 0) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			kept = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (r == 0 && n > 0)
+		r = audit_append(db, "motcuad", "dossier.ids_keyed", "dossiers", "{}");
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0) {
+		db_rollback(db);
+		return r;
+	}
+	if (n > 0)
+		log_info("store: %lld applicant numbers stored as plain SHA-256 are now keyed hashes",
+			 (long long)n);
+	if (kept > 0)
+		log_warn("store: %lld dossier submissions already attempted keep their plain hash until "
+			 "delivered (their bytes are fixed by the idempotency key)",
+			 (long long)kept);
+	return 0;
 }

@@ -22,7 +22,7 @@ struct dossier_row {
 	char procedure[32];
 	char state[16]; /* open, accepted */
 	char applicant_name[DOSSIER_NAME_MAX];
-	char applicant_id_hash[65]; /* SHA-256 of the 12-digit number: never the number itself */
+	char applicant_id_hash[65]; /* keyed hash (DOSSIER_ID_PURPOSE) of the number's SHA-256 */
 	char applicant_id_tail[5]; /* its last 4 digits, for staff to compare with the card */
 	char applicant_doc[33]; /* the recognised ID card document, "" when typed */
 	char source[64];
@@ -89,6 +89,14 @@ int dossiers_late_counts(struct db *db, const char *today, int64_t *ret_accepted
  * for put).  get copies it into buf; -ENOENT when none, -EMSGSIZE when buf is too small. */
 int outbox_body_put(struct db *db, int64_t outbox_id, const char *body);
 int outbox_body_get(struct db *db, int64_t outbox_id, char *buf, size_t size);
+
+/* The purpose the applicant's number is hashed under (blob_keyed_hash). */
+#define DOSSIER_ID_PURPOSE "dossier-applicant-id"
+struct blobs;
+/* Once, at start: applicant numbers stored before they were keyed (a plain SHA-256, found
+ * from the number by trying them all in seconds) become the keyed hash of that SHA-256; the
+ * submission bodies that can still change lose it too (audited "dossier.ids_keyed"). */
+int dossiers_key_ids(struct db *db, struct blobs *b);
 
 /* 1 when status is one the city sends (docs/lgsp.md 8). */
 int dossiers_status_valid(const char *status);

@@ -19,6 +19,7 @@
 #include "store/audit.h"
 #include "store/blob.h"
 #include "store/db.h"
+#include "store/dossiers.h"
 #include "store/fsutil.h"
 #include "store/journal.h"
 #include "store/keycheck.h"
@@ -504,6 +505,11 @@ int store_open(const struct store_options *opt, struct store **ret)
 		r = finish_rebuild(s, db);
 		if (r < 0)
 			goto fail;
+	}
+	r = dossiers_key_ids(db, s->blobs);
+	if (r < 0) {
+		log_error("store: cannot convert the stored applicant numbers: %s", strerror(-r));
+		goto fail;
 	}
 	r = outbox_requeue_sending(db);
 	if (r < 0)

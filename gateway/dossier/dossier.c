@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,13 +26,21 @@ static int refuse(char *why, int err, const char *fmt, ...)
 	return err;
 }
 
-static void sha256_hex(const char *s, char out[65])
+/* The stored form of an applicant's 12-digit number: a keyed hash (store/blob.h) of its
+ * SHA-256, never the number nor a plain hash of it (10^12 numbers, fewer with the province
+ * and birth-year digits, are all tried in seconds).  Of its SHA-256, so that rows stored
+ * before keying (plain SHA-256) were converted to the same value (dossiers_key_ids). */
+static void id_hash(struct blobs *b, const char *s, char out[65])
 {
 	unsigned char md[32];
+	char hexmd[65];
 	unsigned len = 0;
 	EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
 	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+		snprintf(hexmd + 2 * i, 3, "%02x", md[i]);
+	blob_keyed_hash(b, DOSSIER_ID_PURPOSE, hexmd, 64, out);
+	OPENSSL_cleanse(md, sizeof(md));
+	OPENSSL_cleanse(hexmd, sizeof(hexmd));
 }
 
 static int id_number_ok(const char *s)
@@ -117,7 +126,7 @@ static int applicant_from_card(struct db *db, struct blobs *b, const char *doc_i
 		    doc_id);
 	}
 	snprintf(d->applicant_name, sizeof(d->applicant_name), "%s", name);
-	sha256_hex(num, d->applicant_id_hash);
+	id_hash(b, num, d->applicant_id_hash);
 	snprintf(d->applicant_id_tail, sizeof(d->applicant_id_tail), "%s", num + 8);
 	snprintf(d->applicant_doc, sizeof(d->applicant_doc), "%s", doc_id);
 	json_decref(j);
@@ -148,7 +157,7 @@ int dossier_open(struct db *db, struct blobs *b, const struct catalog *cat, cons
 			return refuse(why, -EINVAL,
 				      "applicant id_number must be the 12-digit personal number");
 		snprintf(d.applicant_name, sizeof(d.applicant_name), "%s", a->name);
-		sha256_hex(a->id_number, d.applicant_id_hash);
+		id_hash(b, a->id_number, d.applicant_id_hash);
 		snprintf(d.applicant_id_tail, sizeof(d.applicant_id_tail), "%s", a->id_number + 8);
 	}
 	r = dossiers_open(db, actor, &d, ret_id);

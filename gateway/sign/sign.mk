@@ -41,6 +41,13 @@ $(BUILD)/fuzz/fuzz_seal: tests/fuzz/fuzz_seal.c gateway/sign/seal.c
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)
 
+# The /verify page's PDF checks: anyone's upload reaches them.
+FUZZERS += $(BUILD)/fuzz/fuzz_verify_pdf
+$(BUILD)/fuzz/fuzz_verify_pdf: tests/fuzz/fuzz_verify_pdf.c gateway/sign/verify.c gateway/sign/pades.c gateway/sign/seal.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)
+
 install-signer: $(BUILD)/motcua-signer
 	install -d $(DESTDIR)$(PREFIX)/libexec/motcua
 	install -m 0755 $(BUILD)/motcua-signer $(DESTDIR)$(PREFIX)/libexec/motcua/motcua-signer
