@@ -417,28 +417,18 @@ static int migrate(struct db *db, const char *path)
 	return 0;
 }
 
-static int private_files(const char *path)
+/* By path only: opening and closing a descriptor of the database here would drop the POSIX
+ * locks SQLite holds on it for this process's other connections. */
+static void private_files(const char *path)
 {
 	char side[PATH_MAX];
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		log_error("store: cannot open %s: %s", path, strerror(errno));
-		return -errno;
-	}
 	struct stat st;
-	int r = 0;
-	if (fstat(fd, &st) == 0 && (st.st_mode & 0777) != 0600 && fchmod(fd, 0600) < 0)
-		r = -errno;
-	close(fd);
-	for (int i = 0; r == 0 && i < 2; i++) {
-		snprintf(side, sizeof(side), "%s%s", path, i ? "-shm" : "-wal");
+	for (int i = 0; i < 3; i++) {
+		snprintf(side, sizeof(side), "%s%s", path, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
 		if (stat(side, &st) == 0 && (st.st_mode & 0777) != 0600 && chmod(side, 0600) < 0)
-			r = -errno;
+			/* Another user's database (a tool run by someone else) is used as it is. */
+			log_warn("store: cannot make %s private (mode 0600): %s", side, strerror(errno));
 	}
-	/* Another user's database (a tool run by someone else) is used as it is, with a word. */
-	if (r < 0)
-		log_warn("store: cannot make %s private (mode 0600): %s", path, strerror(-r));
-	return 0;
 }
 
 int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
@@ -449,17 +439,17 @@ int db_open(const char *path, int64_t busy_timeout_ms, struct db **ret_db)
 	if (!db)
 		return -ENOMEM;
 	/* The database holds names and dossiers: 0600 whatever the umask.  SQLite gives its
-	 * -wal and -shm files the database file's mode; files made by an older motcua under a
-	 * loose umask are tightened here too. */
-	r = private_files(path);
-	if (r < 0)
-		goto fail;
+	 * -wal and -shm files the database file's mode, so a new database is tightened as soon
+	 * as it exists, before WAL mode makes them; files made by an older motcua under a loose
+	 * umask are tightened too. */
+	private_files(path);
 	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = db_error(db, rc, path);
 		goto fail;
 	}
+	private_files(path);
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, (int)busy_timeout_ms);
 	r = exec(db, "PRAGMA journal_mode=WAL", "enable WAL");
