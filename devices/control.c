@@ -39,11 +39,12 @@ struct listing {
 static json_t *device_json(const struct device *d, int64_t stale_after_s)
 {
 	json_t *caps = json_loads(d->capabilities, 0, NULL);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s}", "id", d->id,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:i}", "id", d->id,
 			 "serial", d->serial, "kind", d->kind, "model", d->model, "firmware", d->firmware,
 			 "capabilities", caps ? caps : json_array(), "state", d->state, "presence",
 			 presence(d, stale_after_s), "last_seen", (json_int_t)d->last_seen, "reason",
-			 d->reason, "created_at", d->created_at, "updated_at", d->updated_at);
+			 d->reason, "created_at", d->created_at, "updated_at", d->updated_at, "conflicts",
+			 d->conflicts);
 }
 
 static int add(void *ctx, const struct device *d)
@@ -72,7 +73,7 @@ static int cmd_decide(struct control_ctx *x, json_t *req, const char *verb)
 	char why[512] = "";
 	daemon_config_snapshot(&cfg);
 	int r = devices_decide(x->db, str(req, "id", ""), verb, str(req, "actor", "motcuactl"),
-			       str(req, "reason", ""), &d, why, sizeof(why));
+			       str(req, "reason", ""), str(req, "code", ""), &d, why, sizeof(why));
 	if (r < 0)
 		return control_failf(x, r, "%s", why);
 	return control_reply(x, json_pack("{s:o}", "device", device_json(&d, cfg.stale_after_s)));

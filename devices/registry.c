@@ -43,7 +43,7 @@ static void new_password(char out[EDGE_PASSWORD_LEN + 1])
 
 /* Gives the device a broker account with a fresh password (created, or re-enabled with a
  * new password) and queues its credentials for after the batch is answered. */
-static void issue(struct edge *e, const struct device *d, const char *action, int asked)
+static void issue(struct edge *e, const struct device *d, const char *action)
 {
 	char pw[EDGE_PASSWORD_LEN + 1], role[64], topic[128];
 
@@ -54,14 +54,12 @@ static void issue(struct edge *e, const struct device *d, const char *action, in
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s, s:[{s:s}]}", "command", "createClient", "username", d->id,
 			     "password", pw, "roles", "rolename", role));
-	/* A new password disconnects the account's clients, so it is set only when the device asks
-	 * (a hello: it has no working credentials).  After a restart the account may exist
-	 * already with credentials the device holds; then createClient fails harmlessly, and a
-	 * device that cannot log in with what it got comes back with a hello. */
-	if (asked)
-		dynsec_add(e,
-			   json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", d->id,
-				     "password", pw));
+	/* The password is always set: after a revoke the account exists with the old one (so
+	 * createClient fails), and the credentials sent must be the ones that work.  A device
+	 * that got an earlier password but never came online is refused and comes back with a
+	 * hello, which answers with this path again (docs/mqtt.md 3.6). */
+	dynsec_add(e, json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", d->id,
+				"password", pw));
 	dynsec_add(e, json_pack("{s:s, s:s}", "command", "enableClient", "username", d->id));
 	dynsec_add(
 	    e, json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", d->id, "rolename", role));
@@ -111,7 +109,20 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 				   .firmware = h.firmware,
 				   .capabilities = h.capabilities };
 	int aa = auto_approved(e, h.serial);
-	r = devices_hello(e->db, &dh, client, aa, aa ? "config:auto_approve_serials" : "motcuad", &d);
+	char bound[DEVICE_SERIAL_MAX] = "";
+	r = devices_hello(e->db, &dh, client, aa, aa ? "config:auto_approve_serials" : "motcuad", &d, bound,
+			  sizeof(bound));
+	if (r == -EXDEV) {
+		char reason[256];
+		log_warn("devices: claim client %s said hello as serial %s but is bound to serial %s; refused",
+			 client, h.serial, bound);
+		snprintf(reason, sizeof(reason),
+			 "this claim id said hello as serial %s before; a device keeps one claim id for "
+			 "one serial",
+			 bound);
+		reply_now(e, client, json_pack("{s:s, s:s}", "status", "refused", "reason", reason));
+		return;
+	}
 	if (r < 0) {
 		reply_now(e, client,
 			  json_pack("{s:s, s:s}", "status", "retry", "reason",
@@ -121,17 +132,18 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 	if (r == 1)
 		log_info("devices: new %s %s (serial %s, model %s) is %s", d.kind, d.id, d.serial, d.model,
 			 aa ? "approved by the allow-list"
-			    : "waiting for approval: motcuactl devices approve");
-	if (strcmp(d.claim_client, client) != 0) {
-		/* The reply topic is the secret of the first hello's client id: never move it. */
-		log_warn("devices: serial %s (%s) said hello from another claim client id; refused", d.serial,
-			 d.id);
-		reply_now(
-		    e, client,
-		    json_pack(
-			"{s:s, s:s}", "status", "refused", "reason",
-			"this serial is registered from another claim client id; if the device was reset, "
-			"staff must reject or revoke it before it can register again"));
+			    : "waiting for approval: motcuactl devices approve --code");
+	if (r == 2) {
+		/* The reply topic is the secret of the bound claimer: never moved by a hello.  This
+		 * claimer waits like a pending device; staff bind it only by its pairing code. */
+		log_warn("devices: serial %s (%s) said hello from another claim client id; not adopted, "
+			 "shown to staff as a conflict",
+			 d.serial, d.id);
+		reply_now(e, client,
+			  json_pack("{s:s, s:s, s:b, s:s}", "status", "pending", "device_id", d.id, "conflict",
+				    1, "reason",
+				    "another device said hello with this serial; staff approve the one whose "
+				    "pairing code they type"));
 		return;
 	}
 	if (strcmp(d.kind, h.kind) != 0) {
@@ -145,7 +157,7 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 		reply_now(e, client, json_pack("{s:s, s:s}", "status", "pending", "device_id", d.id));
 	} else if (strcmp(d.state, "approved") == 0) {
 		/* Approved but never seen under its account: it lost or never got the credentials. */
-		issue(e, &d, d.action, 1);
+		issue(e, &d, d.action);
 	} else if (strcmp(d.state, "active") == 0) {
 		reply_now(
 		    e, client,
@@ -163,7 +175,7 @@ static int act(void *ctx, const struct device *d)
 {
 	struct edge *e = ctx;
 	if (strcmp(d->action, "approve") == 0 && strcmp(d->state, "approved") == 0) {
-		issue(e, d, "approve", 0);
+		issue(e, d, "approve");
 	} else if (strcmp(d->action, "reject") == 0 && strcmp(d->state, "rejected") == 0) {
 		if (d->claim_client[0])
 			reply_now(e, d->claim_client,

@@ -142,6 +142,8 @@ const char *ctl_errno_name(int err)
 	case EMEDIUMTYPE: return "EMEDIUMTYPE";
 	case ESHUTDOWN: return "ESHUTDOWN";
 	case ESTALE: return "ESTALE";
+	case ENOKEY: return "ENOKEY";
+	case EKEYREJECTED: return "EKEYREJECTED";
 	default: return "EIO";
 	}
 }

@@ -302,6 +302,23 @@ static const char *const migrations[] = {
 	/* 12: applicant numbers as keyed hashes (store/dossiers.c dossiers_key_ids converts the
 	 * plain SHA-256 of older rows at start, with the storage key SQL does not have) */
 	"ALTER TABLE dossiers ADD COLUMN applicant_id_keyed INTEGER NOT NULL DEFAULT 0;",
+	/* 13: every claim id that said hello, bound to its serial (store/devices.c): a device's
+	 * claim_client is the first claimer and changes only when staff approve another claimer
+	 * by its pairing code; the others are shown as a conflict */
+	"CREATE TABLE device_claims("
+	"  client TEXT PRIMARY KEY,"
+	"  serial TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  firmware TEXT NOT NULL,"
+	"  capabilities TEXT NOT NULL,"
+	"  first_at TEXT NOT NULL,"
+	"  last_s INTEGER NOT NULL,"
+	"  hellos INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX device_claims_serial ON device_claims(serial, last_s);"
+	"INSERT OR IGNORE INTO device_claims(client, serial, kind, model, firmware, capabilities, "
+	"  first_at, last_s) SELECT claim_client, serial, kind, model, firmware, capabilities, "
+	"  created_at, CAST(strftime('%s','now') AS INTEGER) FROM devices WHERE claim_client != '';",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

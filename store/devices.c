@@ -3,8 +3,10 @@
 #include "store/devices.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/audit.h"
 #include "store/db.h"
@@ -27,7 +29,8 @@ int devices_kind_sends_docs(const char *kind)
 
 #define COLS                                                                                          \
 	"n, id, serial, kind, model, firmware, capabilities, state, action, claim_client, presence, " \
-	"last_seen, reason, created_at, updated_at"
+	"last_seen, reason, created_at, updated_at, (SELECT COUNT(*) FROM device_claims c "           \
+	"WHERE c.serial = devices.serial AND c.client != devices.claim_client)"
 
 static void read_row(sqlite3_stmt *st, struct device *d)
 {
@@ -47,11 +50,12 @@ static void read_row(sqlite3_stmt *st, struct device *d)
 	db_column_text(st, 12, d->reason, sizeof(d->reason));
 	db_column_text(st, 13, d->created_at, sizeof(d->created_at));
 	db_column_text(st, 14, d->updated_at, sizeof(d->updated_at));
+	d->conflicts = sqlite3_column_int(st, 15);
 }
 
 static int get_by(struct db *db, const char *where, const char *key, struct device *ret)
 {
-	char sql[256];
+	char sql[512];
 	sqlite3_stmt *st;
 	snprintf(sql, sizeof(sql), "SELECT " COLS " FROM devices WHERE %s = ?", where);
 	int r = db_prepare(db, sql, &st);
@@ -108,18 +112,97 @@ static void safe_text(const char *in, char *out, size_t size)
 	out[j] = '\0';
 }
 
+void devices_pairing_code(const char *claim_client, char out[DEVICE_CODE_LEN + 1])
+{
+	static const char prefix[] = "motcua-pairing-code:";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint32_t v = 0;
+	if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, prefix, sizeof(prefix) - 1) == 1 &&
+	    EVP_DigestUpdate(c, claim_client, strlen(claim_client)) == 1 &&
+	    EVP_DigestFinal_ex(c, md, &mdlen) == 1 && mdlen >= 4)
+		v = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
+	EVP_MD_CTX_free(c);
+	snprintf(out, DEVICE_CODE_LEN + 1, "%06u", (unsigned)(v % 1000000u));
+}
+
+/* Remembers (or refreshes) the claim id's hello; the claimers of one serial other than the
+ * bound one are kept to DEVICE_CLAIMS_PER_SERIAL, the least recently heard dropped.  Sets
+ * *ret_new when the claim id was not known. */
+static int claim_upsert(struct db *db, const struct device_hello *h, const char *client, const char *bound,
+			const char *now, int *ret_new)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db,
+			   "INSERT INTO device_claims(client, serial, kind, model, firmware, capabilities, "
+			   "first_at, last_s) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client) DO UPDATE SET "
+			   "kind = excluded.kind, model = excluded.model, firmware = excluded.firmware, "
+			   "capabilities = excluded.capabilities, last_s = excluded.last_s, hellos = hellos + 1",
+			   &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, h->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, h->model, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, h->firmware, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, h->capabilities, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
+	r = step_done(db, st, "record claim");
+	if (r < 0)
+		return r;
+	/* hellos == 1 only right after the insert */
+	r = db_prepare(db, "SELECT hellos FROM device_claims WHERE client = ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
+	*ret_new = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1;
+	sqlite3_finalize(st);
+	r = db_prepare(db,
+		       "DELETE FROM device_claims WHERE serial = ?1 AND client != ?2 AND client NOT IN "
+		       "(SELECT client FROM device_claims WHERE serial = ?1 AND client != ?2 "
+		       "ORDER BY last_s DESC, rowid DESC LIMIT ?3)",
+		       &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, h->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, bound, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, DEVICE_CLAIMS_PER_SERIAL);
+	return step_done(db, st, "trim claims");
+}
+
 int devices_hello(struct db *db, const struct device_hello *h, const char *claim_client, int auto_approve,
-		  const char *actor, struct device *ret)
+		  const char *actor, struct device *ret, char *bound_serial, size_t bslen)
 {
 	sqlite3_stmt *st = NULL;
 	struct device d;
 	char now[32];
-	int r, isnew = 0;
+	int r, result = 0, isnew_claim = 0;
 
 	db_now(now);
 	r = db_begin(db);
 	if (r < 0)
 		return r;
+	/* A claim id names one device: once seen with a serial it never speaks for another. */
+	r = db_prepare(db, "SELECT serial FROM device_claims WHERE client = ?", &st);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, claim_client, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		char s[DEVICE_SERIAL_MAX];
+		db_column_text(st, 0, s, sizeof(s));
+		if (strcmp(s, h->serial) != 0) {
+			if (bound_serial)
+				snprintf(bound_serial, bslen, "%s", s);
+			r = -EXDEV;
+		}
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		goto out;
 	r = get_by(db, "serial", h->serial, &d);
 	if (r == -ENOENT) {
 		int64_t n = 1;
@@ -154,6 +237,9 @@ int devices_hello(struct db *db, const struct device_hello *h, const char *claim
 		r = step_done(db, st, "insert device");
 		if (r < 0)
 			goto out;
+		r = claim_upsert(db, h, claim_client, claim_client, now, &isnew_claim);
+		if (r < 0)
+			goto out;
 		r = get_by(db, "id", id, &d);
 		if (r < 0)
 			goto out;
@@ -161,24 +247,36 @@ int devices_hello(struct db *db, const struct device_hello *h, const char *claim
 		if (r == 0 && auto_approve)
 			r = audit_device(db, actor, "device.approve", &d,
 					 "serial in [devices] auto_approve_serials");
-		isnew = 1;
-	} else if (r == 0) {
-		r = db_prepare(
-		    db,
-		    "UPDATE devices SET model = ?, firmware = ?, capabilities = ?, claim_client = ?, "
-		    "updated_at = ? WHERE id = ?",
-		    &st);
+		result = 1;
+	} else if (r == 0 && strcmp(d.claim_client, claim_client) == 0) {
+		/* The bound claimer: its description may change with a firmware update. */
+		r = db_prepare(db,
+			       "UPDATE devices SET model = ?, firmware = ?, capabilities = ?, updated_at = ? "
+			       "WHERE id = ?",
+			       &st);
 		if (r < 0)
 			goto out;
 		sqlite3_bind_text(st, 1, h->model, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, h->firmware, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, h->capabilities, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, claim_client, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, d.id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, d.id, -1, SQLITE_STATIC);
 		r = step_done(db, st, "update device");
 		if (r == 0)
+			r = claim_upsert(db, h, claim_client, claim_client, now, &isnew_claim);
+		if (r == 0)
 			r = get_by(db, "id", d.id, &d);
+	} else if (r == 0) {
+		/* Another claim id says it is this serial: a reset device, a clone or an attacker
+		 * holding the shared claim password.  Never adopted here: the row keeps its claimer
+		 * and staff choose by the pairing code the physical device shows. */
+		r = claim_upsert(db, h, claim_client, d.claim_client, now, &isnew_claim);
+		if (r == 0 && isnew_claim)
+			r = audit_device(db, actor, "device.conflict", &d,
+					 "another claim id said hello with this serial; not adopted");
+		if (r == 0)
+			r = get_by(db, "id", d.id, &d);
+		result = 2;
 	}
 out:
 	if (r == 0)
@@ -188,7 +286,7 @@ out:
 		return r;
 	}
 	*ret = d;
-	return isnew;
+	return result;
 }
 
 int devices_list(struct db *db, int (*fn)(void *ctx, const struct device *d), void *ctx)
@@ -248,8 +346,92 @@ static int set_state(struct db *db, const char *id, const char *state, const cha
 	return step_done(db, st, "update device state");
 }
 
+/* The claim id among the serial's claimers whose pairing code is `code` (digits only, spaces
+ * and dashes ignored): the bound one first.  1 found (client filled), 0 none, -errno. */
+static int claimer_by_code(struct db *db, const struct device *d, const char *code, char *client,
+			   size_t clientlen)
+{
+	char want[DEVICE_CODE_LEN + 1], got[DEVICE_CODE_LEN + 1];
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	for (const char *p = code; *p; p++) {
+		if (*p == ' ' || *p == '-')
+			continue;
+		if (*p < '0' || *p > '9' || n >= DEVICE_CODE_LEN)
+			return 0;
+		want[n++] = *p;
+	}
+	want[n] = '\0';
+	if (n != DEVICE_CODE_LEN)
+		return 0;
+	if (d->claim_client[0]) {
+		devices_pairing_code(d->claim_client, got);
+		if (strcmp(got, want) == 0) {
+			snprintf(client, clientlen, "%s", d->claim_client);
+			return 1;
+		}
+	}
+	r = db_prepare(db,
+		       "SELECT client FROM device_claims WHERE serial = ? AND client != ? AND kind = ? "
+		       "ORDER BY last_s DESC",
+		       &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, d->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->claim_client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, d->kind, -1, SQLITE_STATIC);
+	r = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char c[DEVICE_CLIENT_MAX];
+		db_column_text(st, 0, c, sizeof(c));
+		devices_pairing_code(c, got);
+		if (strcmp(got, want) == 0) {
+			snprintf(client, clientlen, "%s", c);
+			r = 1;
+			break;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(db, rc, "read claims");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Binds the device to the claimer staff chose by its code and forgets the other claimers. */
+static int bind_claimer(struct db *db, const char *actor, const struct device *d, const char *client)
+{
+	sqlite3_stmt *st;
+	int r;
+	if (strcmp(client, d->claim_client) != 0) {
+		r = db_prepare(db,
+			       "UPDATE devices SET claim_client = c.client, model = c.model, firmware = "
+			       "c.firmware, capabilities = c.capabilities FROM (SELECT * FROM device_claims "
+			       "WHERE client = ?) AS c WHERE devices.id = ?",
+			       &st);
+		if (r < 0)
+			return r;
+		sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
+		r = step_done(db, st, "bind claimer");
+		if (r < 0)
+			return r;
+		r = audit_device(db, actor, "device.rebind", d,
+				 "staff typed the pairing code of another claimer of this serial");
+		if (r < 0)
+			return r;
+	}
+	r = db_prepare(db, "DELETE FROM device_claims WHERE serial = ? AND client != ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, d->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
+	return step_done(db, st, "forget other claimers");
+}
+
 int devices_decide(struct db *db, const char *id, const char *verb, const char *actor, const char *reason,
-		   struct device *ret, char *why, size_t whylen)
+		   const char *code, struct device *ret, char *why, size_t whylen)
 {
 	struct device d;
 	char rs[DEVICE_REASON_MAX], action[32];
@@ -300,6 +482,32 @@ int devices_decide(struct db *db, const char *id, const char *verb, const char *
 		snprintf(why, whylen, "device %s is %s; only an approved device can be revoked", d.id, s);
 		r = -EACCES;
 		goto out;
+	}
+	if (strcmp(verb, "approve") == 0) {
+		/* Approval sends credentials to one claim id: the one whose pairing code staff read
+		 * on the physical device, never merely the last or first to say hello. */
+		char client[DEVICE_CLIENT_MAX];
+		if (!code || !code[0]) {
+			snprintf(why, whylen,
+				 "type the %d-digit pairing code that device %s shows on its screen or log",
+				 DEVICE_CODE_LEN, d.id);
+			r = -ENOKEY;
+			goto out;
+		}
+		r = claimer_by_code(db, &d, code, client, sizeof(client));
+		if (r < 0)
+			goto out;
+		if (r == 0) {
+			snprintf(why, whylen,
+				 "the pairing code does not match any device that said hello with serial %s; "
+				 "read the code again on the device itself",
+				 d.serial);
+			r = -EKEYREJECTED;
+			goto out;
+		}
+		r = bind_claimer(db, actor, &d, client);
+		if (r < 0)
+			goto out;
 	}
 	r = set_state(db, d.id, to, act, rs);
 	if (r < 0)

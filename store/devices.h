@@ -19,6 +19,8 @@ struct db;
 #define DEVICE_CLIENT_MAX 64
 #define DEVICE_STATE_MAX 12
 #define DEVICE_REASON_MAX 256
+#define DEVICE_CODE_LEN 6 /* digits of a pairing code */
+#define DEVICE_CLAIMS_PER_SERIAL 8 /* other claimers of one serial kept for staff to choose from */
 
 struct device {
 	int64_t n;
@@ -30,12 +32,13 @@ struct device {
 	char capabilities[DEVICE_CAPS_MAX]; /* JSON array text */
 	char state[DEVICE_STATE_MAX]; /* pending approved active rejected revoked */
 	char action[DEVICE_STATE_MAX]; /* work for the MQTT thread: "", approve, reject, revoke */
-	char claim_client[DEVICE_CLIENT_MAX]; /* client id of its last hello */
+	char claim_client[DEVICE_CLIENT_MAX]; /* the claim id bound to it (see devices_hello) */
 	char presence[DEVICE_STATE_MAX]; /* unknown online offline */
 	int64_t last_seen; /* unix seconds of its last message, 0 never */
 	char reason[DEVICE_REASON_MAX];
 	char created_at[32];
 	char updated_at[32];
+	int conflicts; /* other claim ids that said hello with this serial, not adopted */
 };
 
 /* What a device says about itself in its hello (validated by the caller). */
@@ -52,12 +55,20 @@ int devices_kind_valid(const char *kind);
 /* 1 when a device of that kind may hand over documents. */
 int devices_kind_sends_docs(const char *kind);
 
-/* Records a hello: a new serial becomes a pending device (or approved at once when
- * auto_approve is set, audited with actor); a known serial gets its model, firmware,
- * capabilities and claim client refreshed.  *ret is the row after the change.  Returns 1
- * for a new device, 0 for a known one, -errno on failure. */
+/* Records a hello from claim id claim_client.  A claim id is bound to the first serial it
+ * said hello with.  A new serial becomes a pending device bound to that claim id (or approved
+ * at once when auto_approve is set, audited with actor); the bound claimer's hello refreshes
+ * model, firmware and capabilities.  A hello for a known serial from another claim id is a
+ * conflict: remembered (audited the first time) for staff to choose by pairing code, never
+ * adopted.  *ret is the device row after the change.  Returns 1 for a new device, 0 for the
+ * bound claimer of a known one, 2 for a conflict, -EXDEV when the claim id is bound to another
+ * serial (named in bound_serial, bslen bytes, when not NULL), -errno on failure. */
 int devices_hello(struct db *db, const struct device_hello *h, const char *claim_client, int auto_approve,
-		  const char *actor, struct device *ret);
+		  const char *actor, struct device *ret, char *bound_serial, size_t bslen);
+
+/* The pairing code a device shows for its claim id (docs/mqtt.md 3): the first four bytes of
+ * SHA-256("motcua-pairing-code:" + claim id), big-endian, modulo 10^6, as six digits. */
+void devices_pairing_code(const char *claim_client, char out[DEVICE_CODE_LEN + 1]);
 
 /* Reads one device by id ("kiosk-3") or by serial when id is not found. -ENOENT if none. */
 int devices_get(struct db *db, const char *id, struct device *ret);
@@ -68,9 +79,13 @@ int devices_list(struct db *db, int (*fn)(void *ctx, const struct device *d), vo
 /* Staff decisions: verb is "approve", "reject" or "revoke".  Checks that the device's state
  * allows it (-EEXIST when it is already in that state, -EACCES when not allowed, with a
  * message in why), sets the new state and the action for the MQTT thread, and appends an
- * audit row in the same transaction.  *ret is the row after the change. */
+ * audit row in the same transaction.  Approval needs the pairing code the physical device
+ * shows (code; -ENOKEY when empty, -EKEYREJECTED when no claimer of the serial has it): the
+ * device is bound to that claimer (audited device.rebind when it was another one) and the
+ * serial's other claimers are forgotten.  code is ignored for reject and revoke.  *ret is
+ * the row after the change. */
 int devices_decide(struct db *db, const char *id, const char *verb, const char *actor, const char *reason,
-		   struct device *ret, char *why, size_t whylen);
+		   const char *code, struct device *ret, char *why, size_t whylen);
 
 /* Calls fn for each device with an action waiting. */
 int devices_with_action(struct db *db, int (*fn)(void *ctx, const struct device *d), void *ctx);

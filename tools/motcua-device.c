@@ -72,6 +72,7 @@ struct dev {
 	char dir[PATH_MAX];
 	char serial[64];
 	char claim_id[48]; /* random: the secret that names its reply topic */
+	char code[8]; /* its pairing code, shown to staff who approve it */
 	char id[32], password[128];
 	char reason[512];
 	char gw_boot[32];
@@ -132,6 +133,18 @@ static int write_file(const char *path, const char *text)
 	return rename(tmp, path) < 0 ? -errno : 0;
 }
 
+/* SHA-256("motcua-pairing-code:" + claim id): its first four bytes, big-endian, mod 10^6. */
+static void pairing_code(const char *claim_id, char out[7])
+{
+	char text[96];
+	unsigned char md[32];
+	unsigned n = 0;
+	int len = snprintf(text, sizeof(text), "motcua-pairing-code:%s", claim_id);
+	EVP_Digest(text, (size_t)len, md, &n, EVP_sha256(), NULL);
+	uint32_t v = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
+	snprintf(out, 7, "%06u", (unsigned)(v % 1000000u));
+}
+
 static void load_state(struct dev *d)
 {
 	char path[PATH_MAX + 32], buf[128] = "";
@@ -154,6 +167,13 @@ static void load_state(struct dev *d)
 		write_file(path, line);
 	}
 	snprintf(d->claim_id, sizeof(d->claim_id), "%s", buf);
+	/* The pairing code staff type when approving (docs/mqtt.md 3): a real kiosk shows it on
+	 * its screen; this one logs it and keeps it in DIR/pairing-code. */
+	pairing_code(d->claim_id, d->code);
+	snprintf(path, sizeof(path), "%s/pairing-code", d->dir);
+	char codeline[16];
+	snprintf(codeline, sizeof(codeline), "%s\n", d->code);
+	write_file(path, codeline);
 	snprintf(path, sizeof(path), "%s/credentials.json", d->dir);
 	json_t *c = json_load_file(path, 0, NULL);
 	const char *id = json_string_value(json_object_get(c, "username"));
@@ -292,7 +312,11 @@ static void on_reply(struct dev *d, json_t *j)
 		snprintf(d->id, sizeof(d->id), "%s", id);
 	if (strcmp(status, "pending") == 0) {
 		if (d->st != PENDING && (d->o->count == 1 || d->o->verbose))
-			say(d, "waiting for staff approval (motcuactl devices approve %s)", d->id);
+			say(d, "waiting for staff approval; pairing code %s (motcuactl devices approve %s --code %s)%s",
+			    d->code, d->id, d->code,
+			    json_is_true(json_object_get(j, "conflict"))
+				? "; another device said hello with this serial, staff choose by the code"
+				: "");
 		d->st = PENDING;
 	} else if (strcmp(status, "approved") == 0) {
 		const char *pw = json_string_value(json_object_get(j, "password"));

@@ -52,7 +52,8 @@ static void usage(FILE *f)
 	    "  audit tail [-n N]              the last N audit rows\n"
 	    "  config show                    the running configuration, secrets masked\n"
 	    "  devices list                   registered devices: state, presence (online, stale, offline)\n"
-	    "  devices approve|reject|revoke ID [--reason TEXT]\n"
+	    "  devices approve ID --code CODE [--reason TEXT]   CODE: the pairing code the device shows\n"
+	    "  devices reject|revoke ID [--reason TEXT]\n"
 	    "                                 staff decision on a device (audited); revoke cuts it off now\n"
 	    "  devices cmd ID print|display|ping [BODY]\n"
 	    "                                 send a command (BODY: JSON object), wait for the device's ack\n"
@@ -615,6 +616,12 @@ static void print_devices(json_t *rep)
 	}
 	if (i == 0)
 		printf("no devices have said hello yet\n");
+	json_array_foreach (arr, i, d) {
+		if (jint(d, "conflicts") > 0)
+			printf("CONFLICT %s: %lld other device(s) said hello with serial %s; approve only with "
+			       "the pairing code read on the device itself (--code)\n",
+			       jstr(d, "id"), (long long)jint(d, "conflicts"), jstr(d, "serial"));
+	}
 }
 
 static void print_device(json_t *rep)
@@ -629,7 +636,7 @@ static void print_device_cmd(json_t *rep)
 	       jstr(rep, "state"), jstr(rep, "result")[0] ? ": " : "", jstr(rep, "result"));
 }
 
-/* devices list | approve|reject|revoke ID [--reason TEXT] | cmd ID print|display|ping [BODY] */
+/* devices list | approve ID --code CODE | reject|revoke ID [--reason TEXT] | cmd ID ... */
 static int cmd_devices(struct ctl_conn *conn, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -637,11 +644,23 @@ static int cmd_devices(struct ctl_conn *conn, int argc, char **argv)
 	if (strcmp(sub, "list") == 0 && argc == 2)
 		return simple(conn, json_pack("{s:s}", "cmd", "devices.list"), print_devices);
 	if ((strcmp(sub, "approve") == 0 || strcmp(sub, "reject") == 0 || strcmp(sub, "revoke") == 0) &&
-	    (argc == 3 || (argc == 5 && strcmp(argv[3], "--reason") == 0))) {
+	    argc >= 3) {
 		char cmd[32];
+		const char *reason = "", *code = "";
+		for (int i = 3; i < argc; i++) {
+			if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
+				reason = argv[++i];
+			} else if (strcmp(argv[i], "--code") == 0 && i + 1 < argc &&
+				   strcmp(sub, "approve") == 0) {
+				code = argv[++i];
+			} else {
+				fprintf(stderr, "motcuactl: unexpected argument %s\n", argv[i]);
+				return 2;
+			}
+		}
 		snprintf(cmd, sizeof(cmd), "devices.%s", sub);
-		req = json_pack("{s:s, s:s, s:s}", "cmd", cmd, "id", argv[2], "reason",
-				argc == 5 ? argv[4] : "");
+		req = json_pack("{s:s, s:s, s:s, s:s}", "cmd", cmd, "id", argv[2], "reason", reason, "code",
+				code);
 		return simple(conn, req, print_device);
 	}
 	if (strcmp(sub, "cmd") == 0 && (argc == 4 || argc == 5)) {
@@ -671,7 +690,8 @@ static int cmd_devices(struct ctl_conn *conn, int argc, char **argv)
 		return st;
 	}
 	fprintf(stderr,
-		"motcuactl: devices list | approve|reject|revoke ID [--reason TEXT] | "
+		"motcuactl: devices list | approve ID --code CODE [--reason TEXT] | reject|revoke ID "
+		"[--reason TEXT] | "
 		"cmd ID print|display|ping [BODY]\n");
 	return 2;
 }

@@ -224,8 +224,18 @@ static void device_button(struct devlist *x, const struct device *d, const char 
 	web_csrf_input(x->r, b);
 	buf_puts(b, "<input type=\"hidden\" name=\"id\" value=\"");
 	buf_esc(b, d->id);
+	buf_puts(b, "\">");
+	if (strcmp(verb, "approve") == 0) {
+		/* Approval binds the physical device: staff type the code it shows. */
+		buf_puts(b, "<label>");
+		buf_esc(b, T(x->r->lang, S_DEV_CODE));
+		buf_printf(b,
+			   " <input name=\"code\" id=\"code-%s\" inputmode=\"numeric\" autocomplete=\"off\" "
+			   "pattern=\"[0-9 ]{6,7}\" maxlength=\"7\" size=\"7\" required></label> ",
+			   d->id);
+	}
 	buf_printf(b,
-		   "\"><input type=\"hidden\" name=\"verb\" value=\"%s\"><button type=\"submit\" "
+		   "<input type=\"hidden\" name=\"verb\" value=\"%s\"><button type=\"submit\" "
 		   "aria-label=\"",
 		   verb);
 	buf_esc(b, T(x->r->lang, label));
@@ -262,6 +272,11 @@ static int device_row(void *ctx, const struct device *d)
 		web_td(b, T(x->r->lang, S_DEV_NEVER));
 	}
 	buf_puts(b, "<td>");
+	if (d->conflicts > 0) {
+		buf_printf(b, "<p class=\"err\" id=\"conflict-%s\">", d->id);
+		buf_esc(b, T(x->r->lang, S_DEV_CONFLICT));
+		buf_puts(b, "</p>");
+	}
 	if (admin && x->section == 0) {
 		device_button(x, d, "approve", S_DEV_APPROVE);
 		device_button(x, d, "reject", S_DEV_REJECT);
@@ -314,14 +329,15 @@ enum MHD_Result page_devices(struct req *r)
 enum MHD_Result post_devices(struct req *r)
 {
 	struct db *db = web_db(r);
-	char id[DEVICE_ID_MAX + 8], verb[16], why[256] = "";
+	char id[DEVICE_ID_MAX + 8], verb[16], code[16], why[256] = "";
 	struct device d;
 	if (!db)
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
 	if (web_field(r, "id", id, sizeof(id)) < 0 || web_field(r, "verb", verb, sizeof(verb)) < 0 ||
+	    web_field(r, "code", code, sizeof(code)) < 0 ||
 	    (strcmp(verb, "approve") != 0 && strcmp(verb, "reject") != 0 && strcmp(verb, "revoke") != 0))
 		return web_error(r, MHD_HTTP_BAD_REQUEST, S_BAD_REQUEST);
-	int rc = devices_decide(db, id, verb, r->actor, "", &d, why, sizeof(why));
+	int rc = devices_decide(db, id, verb, r->actor, "", code, &d, why, sizeof(why));
 	if (rc == -ENOENT)
 		return web_error(r, MHD_HTTP_NOT_FOUND, S_NOT_FOUND);
 	if (rc < 0 && rc != -EALREADY) {
@@ -330,7 +346,10 @@ enum MHD_Result post_devices(struct req *r)
 		web_page_begin(r, &b, S_NAV_DEVICES, "/devices");
 		struct buf t;
 		buf_init(&t, 1024);
-		buf_esc(&t, why[0] ? why : T(r->lang, S_BAD_REQUEST));
+		if (rc == -ENOKEY || rc == -EKEYREJECTED)
+			buf_esc(&t, T(r->lang, rc == -ENOKEY ? S_DEV_CODE_NEEDED : S_DEV_CODE_WRONG));
+		else
+			buf_esc(&t, why[0] ? why : T(r->lang, S_BAD_REQUEST));
 		web_notice(&b, "err", t.p ? t.p : "");
 		buf_free(&t);
 		buf_puts(&b, "<p><a href=\"/devices\">");

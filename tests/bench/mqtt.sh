@@ -77,10 +77,13 @@ t0=$(date +%s.%N)
 dev --dir "$work/sim200" sim --count 200 --serial LOAD --docs 0 --heartbeat 0 --wait 120 >"$work/sim200.out" 2>&1 &
 spid=$!
 while kill -0 $spid 2>/dev/null; do
-	for id in $("$bin/motcuactl" -s "$work/run/ctl.sock" --json devices list |
-		python3 -c 'import json,sys; print(" ".join(d["id"] for d in json.load(sys.stdin)["devices"] if d["state"]=="pending"))'); do
-		"$bin/motcuactl" -s "$work/run/ctl.sock" devices approve "$id" >/dev/null
-	done
+	"$bin/motcuactl" -s "$work/run/ctl.sock" --json devices list |
+		python3 -c 'import json,sys; [print(d["id"], d["serial"]) for d in json.load(sys.stdin)["devices"] if d["state"]=="pending"]' |
+		while read -r id serial; do
+			# the pairing code each simulated device shows
+			"$bin/motcuactl" -s "$work/run/ctl.sock" devices approve "$id" \
+				--code "$(cat "$work/sim200/sim-${serial##*-}/pairing-code")" >/dev/null
+		done
 	sleep 0.2
 done
 t1=$(date +%s.%N)

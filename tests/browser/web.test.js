@@ -5,7 +5,8 @@
 // stay under 50 KB.  Screenshots go to $ARTIFACTS.
 //
 // Environment: MOTCUA_URL, ADMIN_NAME, ADMIN_PASSWORD, SCAN_PNG, DEVICE_IDS (two pending
-// devices, "a,b": one approved per run; empty: no devices to approve), BACKLOG (items queued
+// devices, "a,b": one approved per run; empty: no devices to approve), DEVICE_CODES (their
+// pairing codes, same order), BACKLOG (items queued
 // before the test), ARTIFACTS.
 'use strict';
 const fs = require('fs');
@@ -17,6 +18,7 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'
 const base = process.env.MOTCUA_URL;
 const artifacts = process.env.ARTIFACTS;
 const deviceIds = (process.env.DEVICE_IDS || '').split(',').filter(Boolean);
+const deviceCodes = (process.env.DEVICE_CODES || '').split(',').filter(Boolean);
 let backlog = Number(process.env.BACKLOG || '0');
 const scan = process.env.SCAN_PNG;
 const PAGE_LIMIT = 50 * 1024;
@@ -102,6 +104,8 @@ async function run(mode) {
 		if (deviceId) {
 			const row = `#dev-${deviceId}`;
 			check(await page.isVisible(`#devs0 ~ table ${row}`), `${deviceId} is not listed as pending`);
+			// The pairing code the device shows, typed by staff.
+			await page.fill(`#code-${deviceId}`, deviceCodes[mode === 'js' ? 0 : 1]);
 			await Promise.all([page.waitForURL(/\/devices\?msg=device/),
 				page.click(`${row} button[aria-label^="Duyệt"]`)]);
 			check(await page.isVisible(`#devs1 ~ table ${row}`), `${deviceId} did not move to the active list`);

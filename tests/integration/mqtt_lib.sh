@@ -106,5 +106,15 @@ wait_gateway() {
 		fail "motcuad did not set up the broker within ${1:-15}s"
 }
 
+# approve_sim DIR: staff approve every pending device of `motcua-device --dir DIR sim`, each
+# with the pairing code its "screen" shows (DIR/sim-<i>/pairing-code for serial <prefix>-<i>).
+approve_sim() {
+	local id serial
+	ctl --json devices list | python3 -c 'import json,sys; [print(d["id"], d["serial"]) for d in json.load(sys.stdin)["devices"] if d["state"]=="pending"]' |
+		while read -r id serial; do
+			ctl devices approve "$id" --code "$(cat "$1/sim-${serial##*-}/pairing-code")" >/dev/null
+		done
+}
+
 # npending N: exactly N devices wait for approval.
 npending() { [ "$(pending_ids | wc -l)" -eq "$1" ]; }

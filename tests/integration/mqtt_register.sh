@@ -42,7 +42,8 @@ done
 ok "publish and subscriptions refused"
 
 step "staff approve kiosk-1 and reject kiosk-2"
-ctl devices approve SN-A
+out=$(ctl devices approve SN-A 2>&1) && fail "approved without the pairing code: $out"
+ctl devices approve SN-A --code "$(cat "$T/a/pairing-code")"
 ctl devices reject kiosk-2 --reason "unknown vendor"
 wait $apid || fail "kiosk-1's register failed: $(cat "$T/a.out")"
 rc=0; wait $bpid || rc=$?
