@@ -43,7 +43,7 @@ static void new_password(char out[EDGE_PASSWORD_LEN + 1])
 
 /* Gives the device a broker account with a fresh password (created, or re-enabled with a
  * new password) and queues its credentials for after the batch is answered. */
-static void issue(struct edge *e, const struct device *d, const char *action)
+static void issue(struct edge *e, const struct device *d, const char *action, int asked)
 {
 	char pw[EDGE_PASSWORD_LEN + 1], role[64], topic[128];
 
@@ -54,12 +54,15 @@ static void issue(struct edge *e, const struct device *d, const char *action)
 	dynsec_add(e,
 		   json_pack("{s:s, s:s, s:s, s:[{s:s}]}", "command", "createClient", "username", d->id,
 			     "password", pw, "roles", "rolename", role));
-	/* The password is always set: after a revoke the account exists with the old one (so
-	 * createClient fails), and the credentials sent must be the ones that work.  A device
-	 * that got an earlier password but never came online is refused and comes back with a
-	 * hello, which answers with this path again (docs/mqtt.md 3.6). */
-	dynsec_add(e, json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", d->id,
-				"password", pw));
+	/* A new password disconnects the account's clients, so it is set only when the device asks
+	 * (a hello: it has no working credentials).  After a restart the account may exist
+	 * already with credentials the device holds; then createClient fails harmlessly, and a
+	 * device that cannot log in with what it got comes back with a hello.  A revoked device's
+	 * account was deleted, so its re-approval creates it afresh with this password. */
+	if (asked)
+		dynsec_add(e,
+			   json_pack("{s:s, s:s, s:s}", "command", "setClientPassword", "username", d->id,
+				     "password", pw));
 	dynsec_add(e, json_pack("{s:s, s:s}", "command", "enableClient", "username", d->id));
 	dynsec_add(
 	    e, json_pack("{s:s, s:s, s:s}", "command", "addClientRole", "username", d->id, "rolename", role));
@@ -157,7 +160,7 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 		reply_now(e, client, json_pack("{s:s, s:s}", "status", "pending", "device_id", d.id));
 	} else if (strcmp(d.state, "approved") == 0) {
 		/* Approved but never seen under its account: it lost or never got the credentials. */
-		issue(e, &d, d.action);
+		issue(e, &d, d.action, 1);
 	} else if (strcmp(d.state, "active") == 0) {
 		reply_now(
 		    e, client,
@@ -175,7 +178,7 @@ static int act(void *ctx, const struct device *d)
 {
 	struct edge *e = ctx;
 	if (strcmp(d->action, "approve") == 0 && strcmp(d->state, "approved") == 0) {
-		issue(e, d, "approve");
+		issue(e, d, "approve", 0);
 	} else if (strcmp(d->action, "reject") == 0 && strcmp(d->state, "rejected") == 0) {
 		if (d->claim_client[0])
 			reply_now(e, d->claim_client,
@@ -185,6 +188,9 @@ static int act(void *ctx, const struct device *d)
 	} else if (strcmp(d->action, "revoke") == 0) {
 		/* disableClient also disconnects it now; the batch goes out at once. */
 		dynsec_add(e, json_pack("{s:s, s:s}", "command", "disableClient", "username", d->id));
+		/* Deleted too: approving it again creates the account with the password it is sent
+		 * (createClient fails on an existing account, which would keep the old one). */
+		dynsec_add(e, json_pack("{s:s, s:s}", "command", "deleteClient", "username", d->id));
 		e->batch_urgent = 1;
 		devices_action_done(e->db, d->id, "revoke");
 		edge_seen(e, d->id, 0);

@@ -17,7 +17,7 @@ wait_gateway
 step "$COUNT devices say hello"
 start=$SECONDS
 "${DEV[@]}" --dir "$T/sim" sim --count "$COUNT" --serial LOAD \
-	--docs 1 --size 8192 --heartbeat 2 --duration 100 --wait 900 >"$T/sim.out" 2>&1 &
+	--docs 1 --size 8192 --heartbeat 2 --duration 900 --wait 900 --log "$T/acks" >"$T/sim.out" 2>&1 &
 spid=$!
 track_pid $spid
 wait_for 240 npending "$COUNT" || fail "only $(pending_ids | wc -l) of $COUNT pending"
@@ -30,7 +30,10 @@ ok "approved after $((SECONDS - start))s"
 online() { [ "$(ctl devices list | grep -c ' active  *online ')" -eq "$COUNT" ]; }
 wait_for 240 online || { ctl devices list | grep -v ' active  *online ' | head; fail "not all $COUNT online"; }
 ok "all $COUNT active and online after $((SECONDS - start))s"
-sleep 3 # a few heartbeats more
+# every device's document acked (a line each in the simulator's log), then stop it; a
+# loaded machine takes longer, so this waits instead of sleeping a fixed time
+acked() { [ "$(wc -l <"$T/acks" 2>/dev/null || echo 0)" -ge "$COUNT" ]; }
+wait_for 180 acked || fail "only $(wc -l <"$T/acks") of $COUNT documents acked"
 kill -TERM $spid
 rc=0
 wait $spid || rc=$?
