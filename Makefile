@@ -40,6 +40,7 @@ GATEWAY_SRC := gateway/daemon.c gateway/control.c gateway/control_cmds.c gateway
                gateway/queue.c gateway/queue_cmds.c gateway/queue_hooks.c \
                $(wildcard devices/*.c)
 GATEWAY_SRC += gateway/events.c $(sort $(wildcard uplink/*.c))
+GATEWAY_SRC += gateway/devinfo.c
 STORE_SRC   += store/users.c store/views.c
 GATEWAY_SRC += gateway/accounts.c gateway/users_cmds.c $(sort $(wildcard web/*.c))
 STORE_SRC   += store/recog.c

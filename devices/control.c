@@ -12,6 +12,7 @@
 #include "gateway/control.h"
 #include "gateway/ctlproto.h"
 #include "gateway/daemon.h"
+#include "gateway/devinfo.h"
 #include "store/devices.h"
 
 #define CMD_WAIT_MAX_MS 60000
@@ -53,6 +54,22 @@ static int add(void *ctx, const struct device *d)
 	return json_array_append_new(l->arr, device_json(d, l->stale_after_s)) == 0 ? 0 : -ENOMEM;
 }
 
+/* How devices reach the broker, for installers: the TLS port and the CA's fingerprint (or
+ * why it cannot be read). */
+static json_t *broker_json(const struct config *cfg)
+{
+	char fp[DEVINFO_FP_MAX], why[CONFIG_PATH_MAX + 64] = "";
+	int r = cfg->tls_port ? devinfo_ca_fingerprint(cfg->tls_ca_file, fp, sizeof(fp)) : -ENOENT;
+	if (r < 0) {
+		fp[0] = '\0';
+		if (cfg->tls_port)
+			snprintf(why, sizeof(why), "cannot read the broker CA %s: %s", cfg->tls_ca_file,
+				 r == -EBADMSG ? "not a PEM certificate" : strerror(-r));
+	}
+	return json_pack("{s:I, s:s, s:s, s:s}", "tls_port", (json_int_t)cfg->tls_port, "ca_file",
+			 cfg->tls_ca_file, "ca_sha256", fp, "problem", why);
+}
+
 static int cmd_list(struct control_ctx *x, json_t *req)
 {
 	struct config cfg;
@@ -63,7 +80,7 @@ static int cmd_list(struct control_ctx *x, json_t *req)
 		json_decref(l.arr);
 		return control_failf(x, r, "cannot list devices");
 	}
-	return control_reply(x, json_pack("{s:o}", "devices", l.arr));
+	return control_reply(x, json_pack("{s:o, s:o}", "devices", l.arr, "broker", broker_json(&cfg)));
 }
 
 static int cmd_decide(struct control_ctx *x, json_t *req, const char *verb)

@@ -117,8 +117,9 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 			  sizeof(bound));
 	if (r == -EXDEV) {
 		char reason[256];
-		log_warn("devices: claim client %s said hello as serial %s but is bound to serial %s; refused",
-			 client, h.serial, bound);
+		log_warn(
+		    "devices: claim client %s said hello as serial %s but is bound to serial %s; refused",
+		    client, h.serial, bound);
 		snprintf(reason, sizeof(reason),
 			 "this claim id said hello as serial %s before; a device keeps one claim id for "
 			 "one serial",
@@ -143,8 +144,8 @@ void registry_hello(struct edge *e, const char *client, const void *payload, int
 			 "shown to staff as a conflict",
 			 d.serial, d.id);
 		reply_now(e, client,
-			  json_pack("{s:s, s:s, s:b, s:s}", "status", "pending", "device_id", d.id, "conflict",
-				    1, "reason",
+			  json_pack("{s:s, s:s, s:b, s:s}", "status", "pending", "device_id", d.id,
+				    "conflict", 1, "reason",
 				    "another device said hello with this serial; staff approve the one whose "
 				    "pairing code they type"));
 		return;

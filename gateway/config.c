@@ -80,6 +80,8 @@ static const struct key keys[] = {
 	STR("devices", auto_approve_serials, KEY_STRING, ""),
 	INT("devices", stale_after_s, 10, 86400, "180"),
 	INT("devices", dynsec_batch_ms, 0, 10000, "200"),
+	INT("devices", tls_port, 0, 65535, "8883"),
+	STR("devices", tls_ca_file, KEY_PATH, "/etc/motcua/tls/mqtt-ca.crt"),
 	STR("gateway", agency_code, KEY_STRING, "000.00.00.H00"),
 	STR("gateway", commune_name, KEY_STRING, "Xã Thử Nghiệm"),
 	STR("gateway", timezone, KEY_STRING, "Asia/Ho_Chi_Minh"),

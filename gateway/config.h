@@ -41,6 +41,8 @@ struct config {
 	char auto_approve_serials[1024];
 	int64_t stale_after_s;
 	int64_t dynsec_batch_ms;
+	int64_t tls_port; /* the broker's TLS listener for devices (shown to installers), 0 none */
+	char tls_ca_file[CONFIG_PATH_MAX]; /* the CA devices verify it with */
 	/* [gateway] */
 	char agency_code[32];
 	char commune_name[128];

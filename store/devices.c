@@ -135,12 +135,13 @@ static int claim_upsert(struct db *db, const struct device_hello *h, const char 
 			const char *now, int *ret_new)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(db,
-			   "INSERT INTO device_claims(client, serial, kind, model, firmware, capabilities, "
-			   "first_at, last_s) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client) DO UPDATE SET "
-			   "kind = excluded.kind, model = excluded.model, firmware = excluded.firmware, "
-			   "capabilities = excluded.capabilities, last_s = excluded.last_s, hellos = hellos + 1",
-			   &st);
+	int r =
+	    db_prepare(db,
+		       "INSERT INTO device_claims(client, serial, kind, model, firmware, capabilities, "
+		       "first_at, last_s) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client) DO UPDATE SET "
+		       "kind = excluded.kind, model = excluded.model, firmware = excluded.firmware, "
+		       "capabilities = excluded.capabilities, last_s = excluded.last_s, hellos = hellos + 1",
+		       &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);

@@ -38,6 +38,7 @@ enum state { CLAIMING, PENDING, RECLAIM, REGISTERED, CONNECTING, ONLINE, FINISHE
 struct opts {
 	const char *host;
 	int port;
+	const char *cafile; /* TLS: the CA that signed the broker's certificate (the box's mqtt-ca.crt) */
 	const char *dir;
 	const char *claim_user;
 	char claim_password[256];
@@ -75,6 +76,7 @@ struct dev {
 	char code[8]; /* its pairing code, shown to staff who approve it */
 	char id[32], password[128];
 	char reason[512];
+	char last_err[256]; /* libmosquitto's last error text (a TLS failure says why here) */
 	char gw_boot[32];
 	int64_t hello_ms, hb_ms, t0_ms, registered_ms;
 	struct doc cur; /* the document waiting for its ack */
@@ -312,7 +314,9 @@ static void on_reply(struct dev *d, json_t *j)
 		snprintf(d->id, sizeof(d->id), "%s", id);
 	if (strcmp(status, "pending") == 0) {
 		if (d->st != PENDING && (d->o->count == 1 || d->o->verbose))
-			say(d, "waiting for staff approval; pairing code %s (motcuactl devices approve %s --code %s)%s",
+			say(d,
+			    "waiting for staff approval; pairing code %s (motcuactl devices approve %s "
+			    "--code %s)%s",
 			    d->code, d->id, d->code,
 			    json_is_true(json_object_get(j, "conflict"))
 				? "; another device said hello with this serial, staff choose by the code"
@@ -483,6 +487,21 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 }
 
 /* Connects as the claim account (before approval) or as the device itself. */
+/* libmosquitto's errors (a TLS certificate that does not verify, a refused connection) become
+ * the reason the device reports when it gives up. */
+static void on_log(struct mosquitto *m, void *obj, int level, const char *text)
+{
+	struct dev *d = obj;
+	(void)m;
+	if (level != MOSQ_LOG_ERR || !text)
+		return;
+	pthread_mutex_lock(&d->lock);
+	snprintf(d->last_err, sizeof(d->last_err), "%s", text);
+	pthread_mutex_unlock(&d->lock);
+	if (d->o->verbose)
+		say(d, "%s", text);
+}
+
 static int dev_connect(struct dev *d)
 {
 	const struct opts *o = d->o;
@@ -505,6 +524,19 @@ static int dev_connect(struct dev *d)
 	mosquitto_subscribe_v5_callback_set(d->m, on_subscribe);
 	mosquitto_message_v5_callback_set(d->m, on_message);
 	mosquitto_reconnect_delay_set(d->m, 1, 10, true);
+	mosquitto_log_callback_set(d->m, on_log);
+	if (o->cafile) {
+		/* Passwords travel only inside TLS, to a broker whose certificate the box's CA signed
+		 * for the name or address we dial (hostname checked by OpenSSL). */
+		int trc = mosquitto_tls_set(d->m, o->cafile, NULL, NULL, NULL, NULL);
+		if (trc == MOSQ_ERR_SUCCESS)
+			trc = mosquitto_tls_opts_set(d->m, 1, "tlsv1.2", NULL);
+		if (trc != MOSQ_ERR_SUCCESS) {
+			snprintf(d->reason, sizeof(d->reason), "cannot use the CA file %.300s: %s", o->cafile,
+				 mosquitto_strerror(trc));
+			return -EINVAL;
+		}
+	}
 	if (claim) {
 		mosquitto_username_pw_set(d->m, o->claim_user, o->claim_password);
 	} else {
@@ -521,8 +553,9 @@ static int dev_connect(struct dev *d)
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosquitto_loop_start(d->m);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		snprintf(d->reason, sizeof(d->reason), "cannot reach the broker at %s:%d: %s", o->host,
-			 o->port, mosquitto_strerror(rc));
+		snprintf(d->reason, sizeof(d->reason), "cannot reach the broker at %s:%d: %s%s%.256s%s",
+			 o->host, o->port, mosquitto_strerror(rc), d->last_err[0] ? " (" : "", d->last_err,
+			 d->last_err[0] ? ")" : "");
 		return -EIO;
 	}
 	return 0;
@@ -679,7 +712,11 @@ static void usage(FILE *f)
 	    "  sim --count N [--docs M] [--size BYTES] [--duration S]\n"
 	    "                                 N simulated devices: register, go online, send, heartbeat\n"
 	    "options:\n"
-	    "  --host H --port P              the broker (127.0.0.1 1883)\n"
+	    "  --host H --port P              the broker (127.0.0.1 1883; the office LAN: 8883 with "
+	    "--cafile)\n"
+	    "  --cafile F                     TLS, verifying the broker with this CA (the box's "
+	    "mqtt-ca.crt);\n"
+	    "                                 required for any broker not on this machine\n"
 	    "  --dir DIR                      state: claim-id, credentials.json (./motcua-device)\n"
 	    "  --claim-user U                 claim account (motcua-claim)\n"
 	    "  --claim-password-file F        its password (or $MOTCUA_CLAIM_PASSWORD)\n"
@@ -696,6 +733,7 @@ int main(int argc, char **argv)
 	enum {
 		O_HOST = 256,
 		O_PORT,
+		O_CAFILE,
 		O_DIR,
 		O_CU,
 		O_CPF,
@@ -722,6 +760,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "host", 1, 0, O_HOST },
 		{ "port", 1, 0, O_PORT },
+		{ "cafile", 1, 0, O_CAFILE },
 		{ "dir", 1, 0, O_DIR },
 		{ "claim-user", 1, 0, O_CU },
 		{ "claim-password-file", 1, 0, O_CPF },
@@ -767,6 +806,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case O_HOST: o.host = optarg; break;
 		case O_PORT: o.port = (int)strtol(optarg, NULL, 10); break;
+		case O_CAFILE: o.cafile = optarg; break;
 		case O_DIR: o.dir = optarg; break;
 		case O_CU: o.claim_user = optarg; break;
 		case O_CPF: cpf = optarg; break;
@@ -846,6 +886,16 @@ int main(int argc, char **argv)
 		o.heartbeat_s = 0;
 	} else {
 		usage(stderr);
+		return 2;
+	}
+	/* docs/mqtt.md 1: passwords cross the LAN only inside TLS.  Plain MQTT is for a broker on
+	 * this machine (the box's own tools, tests on loopback). */
+	if (!o.cafile && strcmp(o.host, "127.0.0.1") != 0 && strcmp(o.host, "localhost") != 0 &&
+	    strcmp(o.host, "::1") != 0) {
+		fprintf(stderr,
+			"motcua-device: %s is not this machine: connect with TLS, --cafile mqtt-ca.crt "
+			"(the box's CA; compare its fingerprint with the staff devices page) --port 8883\n",
+			o.host);
 		return 2;
 	}
 	const char *envpw = getenv("MOTCUA_CLAIM_PASSWORD");

@@ -616,11 +616,22 @@ static void print_devices(json_t *rep)
 	}
 	if (i == 0)
 		printf("no devices have said hello yet\n");
+	json_t *br = json_object_get(rep, "broker");
+	if (br && jint(br, "tls_port") > 0) {
+		if (jstr(br, "ca_sha256")[0])
+			printf(
+			    "devices connect with TLS to port %lld; broker CA %s, SHA-256 fingerprint %s\n",
+			    (long long)jint(br, "tls_port"), jstr(br, "ca_file"), jstr(br, "ca_sha256"));
+		else
+			printf("devices connect with TLS to port %lld; %s\n", (long long)jint(br, "tls_port"),
+			       jstr(br, "problem"));
+	}
 	json_array_foreach (arr, i, d) {
 		if (jint(d, "conflicts") > 0)
-			printf("CONFLICT %s: %lld other device(s) said hello with serial %s; approve only with "
-			       "the pairing code read on the device itself (--code)\n",
-			       jstr(d, "id"), (long long)jint(d, "conflicts"), jstr(d, "serial"));
+			printf(
+			    "CONFLICT %s: %lld other device(s) said hello with serial %s; approve only with "
+			    "the pairing code read on the device itself (--code)\n",
+			    jstr(d, "id"), (long long)jint(d, "conflicts"), jstr(d, "serial"));
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "gateway/daemon.h"
+#include "gateway/devinfo.h"
 #include "gateway/events.h"
 #include "store/audit.h"
 #include "store/devices.h"
@@ -287,6 +288,32 @@ static int device_row(void *ctx, const struct device *d)
 	return 0;
 }
 
+/* For installers: where devices connect and the fingerprint of the CA they must trust. */
+static void broker_info(struct req *r, struct buf *b)
+{
+	struct config cfg;
+	char fp[DEVINFO_FP_MAX];
+	daemon_config_snapshot(&cfg);
+	if (!cfg.tls_port)
+		return;
+	buf_puts(b, "<section aria-labelledby=\"broker\"><h2 id=\"broker\">");
+	buf_esc(b, T(r->lang, S_DEV_BROKER));
+	buf_puts(b, "</h2><dl><dt>");
+	buf_esc(b, T(r->lang, S_DEV_BROKER_PORT));
+	buf_printf(b, "</dt><dd id=\"broker-port\">%lld</dd>", (long long)cfg.tls_port);
+	if (devinfo_ca_fingerprint(cfg.tls_ca_file, fp, sizeof(fp)) == 0) {
+		buf_puts(b, "<dt>");
+		buf_esc(b, T(r->lang, S_DEV_BROKER_FP));
+		buf_puts(b, "</dt><dd><code id=\"broker-fp\">");
+		buf_esc(b, fp);
+		buf_puts(b, "</code></dd></dl>");
+	} else {
+		buf_puts(b, "</dl>");
+		web_notice(b, "err", T(r->lang, S_DEV_BROKER_NOCA));
+	}
+	buf_puts(b, "</section>");
+}
+
 enum MHD_Result page_devices(struct req *r)
 {
 	static const enum str titles[] = { S_DEV_PENDING, S_DEV_ACTIVE, S_DEV_STALE, S_DEV_OTHER };
@@ -297,6 +324,7 @@ enum MHD_Result page_devices(struct req *r)
 	buf_init(&b, WEB_PAGE_MAX);
 	web_page_begin(r, &b, S_NAV_DEVICES, "/devices");
 	flash(r, &b);
+	broker_info(r, &b);
 	for (int s = 0; s < 4; s++) {
 		struct devlist x = { .r = r, .b = &b, .section = s, .now = (int64_t)time(NULL) };
 		buf_printf(&b, "<section aria-labelledby=\"devs%d\"><h2 id=\"devs%d\">", s, s);

@@ -31,6 +31,28 @@ printf '%s\n' "$CLAIM_PW" >"$T/mqtt-claim.password"
 BLOG=$T/mosquitto.log
 BPID=
 
+# tls_setup: the box's device CA and the broker's certificate, made by the package's own
+# postinst function (make_mqtt_tls in packaging/debian/motcua.postinst) into $T/tls and
+# $T/mqtt-tls; broker_start then adds a TLS listener on MQTT_TLS_PORT (loopback) like the
+# package's drop-in.  After it: TLS_CA (the CA certificate devices verify the broker with),
+# MQTT_TLS_PORT, DEV_TLS (the reference device over TLS, verifying TLS_CA).
+MQTT_TLS_PORT=
+tls_setup() {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	mkdir -p "$T/tls"
+	(
+		say() { echo "   postinst: $*"; }
+		TLS=$T/tls MQTT_TLS=$T/mqtt-tls
+		eval "$(sed -n '/^make_mqtt_tls() {/,/^}/p' "$MOTCUA_TOP/packaging/debian/motcua.postinst")"
+		make_mqtt_tls
+	) || fail "the postinst's make_mqtt_tls failed"
+	[ -s "$T/mqtt-tls/mqtt.crt" ] && [ -s "$T/mqtt-tls/mqtt.key" ] || fail "make_mqtt_tls made no certificate"
+	TLS_CA=$T/tls/mqtt-ca.crt
+	MQTT_TLS_PORT=$(free_port)
+	DEV_TLS=("$MOTCUA_DEVICE" --host 127.0.0.1 --port "$MQTT_TLS_PORT" --cafile "$TLS_CA"
+		--claim-password-file "$T/mqtt-claim.password")
+}
+
 broker_start() {
 	if [ ! -f "$T/dynsec.json" ]; then
 		mosquitto_ctrl dynsec init "$T/dynsec.json" motcuad "$ADMIN_PW" >/dev/null ||
@@ -51,6 +73,14 @@ log_type error
 log_type warning
 log_type notice
 EOF
+	if [ -n "$MQTT_TLS_PORT" ]; then
+		cat >>"$T/mosquitto.conf" <<EOF
+listener $MQTT_TLS_PORT 127.0.0.1
+certfile $T/mqtt-tls/mqtt.crt
+keyfile $T/mqtt-tls/mqtt.key
+tls_version tlsv1.2
+EOF
+	fi
 	"$MOSQUITTO" -c "$T/mosquitto.conf" >>"$BLOG" 2>&1 &
 	BPID=$!
 	track_pid "$BPID"

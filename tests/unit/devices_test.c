@@ -81,7 +81,8 @@ static void second_claimer_is_a_conflict_not_adopted(void **state)
 	assert_int_equal(devices_get(f->db, "SN-2", &d), -ENOENT);
 
 	/* approval: no code, wrong code, then the bound claimer's code */
-	assert_int_equal(devices_decide(f->db, "kiosk-1", "approve", "t", "", "", &d, why, sizeof(why)), -ENOKEY);
+	assert_int_equal(devices_decide(f->db, "kiosk-1", "approve", "t", "", "", &d, why, sizeof(why)),
+			 -ENOKEY);
 	assert_int_equal(devices_decide(f->db, "kiosk-1", "approve", "t", "", "12345x", &d, why, sizeof(why)),
 			 -EKEYREJECTED);
 	assert_int_equal(devices_get(f->db, "kiosk-1", &d), 0);
