@@ -497,6 +497,8 @@ static void on_log(struct mosquitto *m, void *obj, int level, const char *text)
 		return;
 	pthread_mutex_lock(&d->lock);
 	snprintf(d->last_err, sizeof(d->last_err), "%s", text);
+	if (!d->reason[0]) /* a TLS failure in the network thread: the reason given at exit */
+		snprintf(d->reason, sizeof(d->reason), "%s", text);
 	pthread_mutex_unlock(&d->lock);
 	if (d->o->verbose)
 		say(d, "%s", text);
