@@ -21,7 +21,9 @@ write_config
 printf '[chip]\ncsca_file = %s\nworker = %s\nwait_s = 30\n' "$T/pki/csca.pem" "$MOTCUA_CHIP_BIN" >>"$CONF"
 have_rec=0
 if [ -x "$MOTCUA_BUILD/motcua-recognize" ] && [ -f /usr/share/fonts/opentype/ocr-b/OCRB.otf ]; then
-	printf '[recognize]\nworkers = 1\ntimeout_s = 60\n' >>"$CONF"
+	# pair_window_s = 0: this scenario reads the chip against a recognised back alone; the
+	# pairing of a front and back from one source (recognize_daemon) would merge the two.
+	printf '[recognize]\nworkers = 1\ntimeout_s = 60\npair_window_s = 0\n' >>"$CONF"
 	have_rec=1
 fi
 daemon_start
