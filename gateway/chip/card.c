@@ -425,6 +425,16 @@ int card_read_cardaccess(struct card *c, uint8_t **ret, size_t *ret_len)
 	return read_selected(c, ret, ret_len);
 }
 
+void card_release(struct card *c)
+{
+	if (c->connected)
+		SCardDisconnect(c->h, SCARD_LEAVE_CARD);
+	c->connected = 0;
+	c->reader[0] = 0;
+	c->apdus = 0;
+	c->bytes_read = 0;
+}
+
 void card_close(struct card *c)
 {
 	if (c->connected)

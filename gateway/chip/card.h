@@ -57,6 +57,10 @@ int card_bac(struct card *c, const char *doc, const char *birth, const char *exp
  * -EMSGSIZE over LDS_FILE_MAX, -errno as card_cmd. */
 int card_read_file(struct card *c, uint16_t fid, uint8_t **ret, size_t *ret_len);
 
+/* Lets go of a card that went away before anything was read, so that card_connect can wait
+ * for the next one. */
+void card_release(struct card *c);
+
 void card_close(struct card *c);
 
 /* pcscd's words for a PC/SC code, for logs. */

@@ -177,18 +177,30 @@ static json_t *read_card(struct card *c, const struct pa_trust *trust, json_t *r
 		reader = reader_opt;
 	if (wait <= 0 || wait > 600000)
 		wait = wait_opt;
-	if ((r = card_connect(c, reader, (int)wait)) < 0) {
-		fail(res, errname(r), "connect");
-		goto out;
-	}
-	json_object_set_new(res, "reader", json_string(c->reader));
+	/* A card that is gone at the very first command (taken out and put back, or pcscd not yet
+	 * aware that the previous card left) is waited for again while time remains: nothing of
+	 * it was read. */
 	uint8_t *ca = NULL;
 	size_t calen = 0;
-	r = card_read_cardaccess(c, &ca, &calen);
-	if (r == -ENOMEDIUM) {
-		fail(res, errname(r), "EF.CardAccess");
-		goto out;
+	long deadline = ms_since(&t0) + (long)wait;
+	for (int attempt = 0;; attempt++) {
+		long left = deadline - (long)ms_since(&t0);
+		if ((r = card_connect(c, reader, attempt == 0 ? (int)wait : (int)(left > 0 ? left : 0))) <
+		    0) {
+			fail(res, errname(r), "connect");
+			goto out;
+		}
+		r = card_read_cardaccess(c, &ca, &calen);
+		if (r != -ENOMEDIUM)
+			break;
+		card_release(c);
+		if (attempt >= 3 || deadline - (long)ms_since(&t0) <= 0) {
+			fail(res, errname(r), "EF.CardAccess");
+			goto out;
+		}
+		log_info("the card left before it was read; waiting for it again");
 	}
+	json_object_set_new(res, "reader", json_string(c->reader));
 	/* PACE's protocol OIDs start 0.4.0.127.0.7.2.2.4: BAC is used either way (see docs). */
 	static const uint8_t pace_oid[] = { 0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04 };
 	int pace = 0;

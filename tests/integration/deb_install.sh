@@ -178,7 +178,8 @@ dropin=/etc/mosquitto/conf.d/motcua.conf
 expect_stat $dropin 644 root:root
 grep -qx 'allow_anonymous false' "$root$dropin" || fail "$dropin allows anonymous clients"
 grep -qx 'per_listener_settings false' "$root$dropin" || fail "$dropin lacks per_listener_settings false"
-grep -qx 'listener 1883' "$root$dropin" || fail "$dropin has no listener 1883"
+grep -qx 'listener 1883 127.0.0.1' "$root$dropin" || fail "$dropin has no plain listener 1883 on loopback only"
+grep -qx 'listener 8883' "$root$dropin" || fail "$dropin has no TLS listener 8883 for devices"
 plugin=$(sed -n 's/^plugin //p' "$root$dropin")
 [ -f "$root$plugin" ] || fail "$dropin loads $plugin, which mosquitto does not ship"
 # Start the chroot's broker on a spare loopback port with the drop-in's settings and log in
@@ -186,7 +187,10 @@ plugin=$(sed -n 's/^plugin //p' "$root$dropin")
 # the password file agree.
 port=$((20000 + $$ % 20000))
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-sed "s/^listener 1883\$/listener $port 127.0.0.1/" "$root$dropin" >"$root/tmp/mq-test.conf"
+tport=$((port + 1))
+while (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null; do tport=$((tport + 1)); done
+sed -e "s/^listener 1883 127.0.0.1\$/listener $port 127.0.0.1/" -e "s/^listener 8883\$/listener $tport 127.0.0.1/" \
+	"$root$dropin" >"$root/tmp/mq-test.conf"
 # exec: $! must be the broker itself; 9>&-: it must not inherit (and hold) the cache lock.
 (exec chroot "$root" mosquitto -c /tmp/mq-test.conf) >"$root/tmp/mq.log" 2>&1 9>&- &
 mq=$!
@@ -201,6 +205,11 @@ if grep -qi error "$root/tmp/mq.log" || [ $ok = 0 ]; then
 	cat "$root/tmp/mq.log"
 	fail "mosquitto with the drop-in did not let motcuad in with the packaged password"
 fi
+# The TLS listener with the package's certificate, checked against the package's CA (as a
+# device does with the CA loaded into it).
+in_root mosquitto_ctrl -h 127.0.0.1 -p "$tport" --cafile /etc/motcua/tls/mqtt-ca.crt -u motcuad \
+	-P "$(cat "$root/etc/motcua/mqtt-admin.password")" dynsec listClients 2>"$root/tmp/tls.err" | grep -qx motcuad ||
+	fail "the TLS listener does not answer with a certificate the package's CA vouches for: $(cat "$root/tmp/tls.err")"
 
 step "motcuad --check-config on the shipped config, as user motcua"
 chroot --userspec=motcua:motcua "$root" /usr/sbin/motcuad --check-config -c /etc/motcua/motcua.conf ||

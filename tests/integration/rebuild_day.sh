@@ -63,7 +63,7 @@ p2=$!
 track_pid "$p1"
 track_pid "$p2"
 wait_for 60 npending 2 || fail "the two kiosks are not pending"
-ctl devices approve "$(sql "SELECT id FROM devices WHERE serial = 'K-1'")" >/dev/null
+ctl devices approve "$(sql "SELECT id FROM devices WHERE serial = 'K-1'")" --code "$(cat "$T/k1/pairing-code")" >/dev/null || fail "approving K-1 with its pairing code failed"
 ctl devices reject "$(sql "SELECT id FROM devices WHERE serial = 'K-2'")" --reason "unknown vendor" >/dev/null
 wait "$p1" || fail "K-1's register failed: $(cat "$T/k1.out")"
 wait "$p2" || true
