@@ -319,6 +319,35 @@ static const char *const migrations[] = {
 	"INSERT OR IGNORE INTO device_claims(client, serial, kind, model, firmware, capabilities, "
 	"  first_at, last_s) SELECT claim_client, serial, kind, model, firmware, capabilities, "
 	"  created_at, CAST(strftime('%s','now') AS INTEGER) FROM devices WHERE claim_client != '';",
+	/* 14: a dossier's processing at the commune (store/dossier_steps.c): the local step and
+	 * the official it is assigned to, the clock stopped while more papers are awaited
+	 * (pause_day: local day of the request; due_day moves on by the working days paused),
+	 * the apology's new appointment, the result's return; every step with who and when;
+	 * which role handles a procedure and which officials hold a role */
+	"ALTER TABLE dossiers ADD COLUMN step TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE dossiers ADD COLUMN assignee TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE dossiers ADD COLUMN first_due_day TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE dossiers ADD COLUMN pause_day TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE dossiers ADD COLUMN paused_days INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE dossiers ADD COLUMN new_due_day TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE dossiers ADD COLUMN done_s INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE dossiers ADD COLUMN returned_s INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX dossiers_assignee ON dossiers(assignee, step, due_day);"
+	"CREATE TABLE dossier_steps("
+	"  id INTEGER PRIMARY KEY,"
+	"  dossier INTEGER NOT NULL REFERENCES dossiers(id),"
+	"  step TEXT NOT NULL,"
+	"  origin TEXT NOT NULL CHECK(origin IN ('local','city')),"
+	"  actor TEXT NOT NULL,"
+	"  at_s INTEGER NOT NULL,"
+	"  recorded_at TEXT NOT NULL,"
+	"  assignee TEXT NOT NULL DEFAULT '',"
+	"  note TEXT NOT NULL DEFAULT '',"
+	"  due_day TEXT NOT NULL DEFAULT '',"
+	"  outbox_id INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX dossier_steps_dossier ON dossier_steps(dossier, id);"
+	"CREATE TABLE procedure_roles(procedure TEXT PRIMARY KEY, role TEXT NOT NULL);"
+	"CREATE TABLE official_roles(user TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY(user, role));",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* The schema version is the number of migrations: append a migration, never edit one. */

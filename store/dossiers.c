@@ -12,13 +12,15 @@
 #include "store/audit.h"
 #include "store/blob.h"
 #include "store/db.h"
+#include "store/dossier_steps.h"
 #include "store/outbox.h"
 
 #define COLS                                                                                            \
 	"id, procedure, state, applicant_name, applicant_id_hash, applicant_id_tail, applicant_doc, "   \
 	"source, "                                                                                      \
 	"opened_by, opened_at, IFNULL(code, ''), accepted_by, accepted_at, note, received_s, due_day, " \
-	"outbox_id, city_status, city_status_text, city_updated_at"
+	"outbox_id, city_status, city_status_text, city_updated_at, step, assignee, first_due_day, "    \
+	"pause_day, paused_days, new_due_day, done_s, returned_s"
 
 static void read_row(sqlite3_stmt *st, struct dossier_row *d)
 {
@@ -43,12 +45,21 @@ static void read_row(sqlite3_stmt *st, struct dossier_row *d)
 	db_column_text(st, 17, d->city_status, sizeof(d->city_status));
 	db_column_text(st, 18, d->city_status_text, sizeof(d->city_status_text));
 	db_column_text(st, 19, d->city_updated_at, sizeof(d->city_updated_at));
+	db_column_text(st, 20, d->step, sizeof(d->step));
+	db_column_text(st, 21, d->assignee, sizeof(d->assignee));
+	db_column_text(st, 22, d->first_due_day, sizeof(d->first_due_day));
+	db_column_text(st, 23, d->pause_day, sizeof(d->pause_day));
+	d->paused_days = sqlite3_column_int64(st, 24);
+	db_column_text(st, 25, d->new_due_day, sizeof(d->new_due_day));
+	d->done_s = sqlite3_column_int64(st, 26);
+	d->returned_s = sqlite3_column_int64(st, 27);
 }
 
 int dossiers_status_valid(const char *s)
 {
 	static const char *const ok[] = { "received", "processing", "supplement_requested",
-					  "approved", "refused",    "returned" };
+					  "approved", "refused",    "returned",
+					  "withdrawn" };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strcmp(s, ok[i]) == 0)
 			return 1;
@@ -57,7 +68,8 @@ int dossiers_status_valid(const char *s)
 
 int dossiers_status_final(const char *s)
 {
-	return strcmp(s, "approved") == 0 || strcmp(s, "refused") == 0 || strcmp(s, "returned") == 0;
+	return strcmp(s, "approved") == 0 || strcmp(s, "refused") == 0 || strcmp(s, "returned") == 0 ||
+	    strcmp(s, "withdrawn") == 0;
 }
 
 static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
@@ -332,6 +344,8 @@ int dossiers_accept(struct db *db, const char *actor, int64_t id, const char *ag
 	snprintf(d.due_day, sizeof(d.due_day), "%s", due_day ? due_day : "");
 	d.received_s = received_s;
 	snprintf(d.state, sizeof(d.state), "accepted");
+	snprintf(d.step, sizeof(d.step), "received");
+	snprintf(d.first_due_day, sizeof(d.first_due_day), "%s", d.due_day);
 	r = build_body(db, &d, commune_code, &body);
 	if (r < 0)
 		goto fail;
@@ -350,7 +364,8 @@ int dossiers_accept(struct db *db, const char *actor, int64_t id, const char *ag
 	d.outbox_id = oid;
 	r = db_prepare(db,
 		       "UPDATE dossiers SET state = 'accepted', code = ?, accepted_by = ?, accepted_at = ?, "
-		       "note = ?, received_s = ?, due_day = ?, outbox_id = ? WHERE id = ?",
+		       "note = ?, received_s = ?, due_day = ?6, outbox_id = ?, step = 'received', "
+		       "first_due_day = ?6 WHERE id = ?",
 		       &st);
 	if (r < 0)
 		goto fail;
@@ -369,6 +384,10 @@ int dossiers_accept(struct db *db, const char *actor, int64_t id, const char *ag
 	snprintf(detail, sizeof(detail), "{\"code\":\"%s\",\"due\":\"%s\",\"outbox\":%lld,\"with_note\":%s}",
 		 d.code, d.due_day, (long long)oid, d.note[0] ? "true" : "false");
 	r = audit_append(db, actor, "dossier.accept", subject, detail);
+	/* The first step of its processing: received (the dossier submission tells the city). */
+	if (r == 0)
+		r = dossier_steps_insert(db, id, "received", "local", actor, received_s, "", "", d.due_day,
+					 oid);
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0)
@@ -409,6 +428,10 @@ int dossiers_set_status(struct db *db, const char *actor, const char *code, cons
 	sqlite3_bind_text(st, 3, updated_at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, d.id);
 	r = step_done(db, st, "recording a dossier status");
+	/* Into the timeline beside the commune's own steps, which it never replaces. */
+	if (r == 0 && strcmp(d.state, "accepted") == 0)
+		r = dossier_steps_insert(db, d.id, status, "city", actor, (int64_t)time(NULL), d.assignee,
+					 text, d.due_day, 0);
 	if (r < 0)
 		goto fail;
 	snprintf(subject, sizeof(subject), "dossier:%lld", (long long)d.id);
@@ -430,7 +453,8 @@ int dossiers_late_counts(struct db *db, const char *today, int64_t *ret_accepted
 	int r =
 	    db_prepare(db,
 		       "SELECT COUNT(*), IFNULL(SUM(due_day != '' AND due_day < ?1 AND city_status NOT IN "
-		       "('approved','refused','returned')), 0) FROM dossiers WHERE state = 'accepted'",
+		       "('approved','refused','returned') AND step NOT IN ('ready','returned','refused',"
+		       "'withdrawn')), 0) FROM dossiers WHERE state = 'accepted'",
 		       &st);
 	if (r < 0)
 		return r;

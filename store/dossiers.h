@@ -38,6 +38,16 @@ struct dossier_row {
 	char city_status[32];
 	char city_status_text[DOSSIER_STATUS_TEXT_MAX];
 	char city_updated_at[40];
+	/* Processing at the commune (store/dossier_steps.h) */
+	char step
+	    [16]; /* "" open; received, processing, supplement, signing, ready, returned, refused, withdrawn */
+	char assignee[64]; /* the official handling it, "" none */
+	char first_due_day[11]; /* the due day given at acceptance (the receipt's) */
+	char pause_day[11]; /* local day more papers were asked for, "" when the clock runs */
+	int64_t paused_days; /* working days the clock stood still, already added to due_day */
+	char new_due_day[11]; /* the apology's new appointment, "" none */
+	int64_t done_s; /* when the result was ready or the dossier refused/withdrawn, 0 not yet */
+	int64_t returned_s; /* when the result was handed back at the counter, 0 not yet */
 };
 
 struct dossier_item_row {

@@ -25,9 +25,23 @@ void ctl_dossier_usage(FILE *f)
 	    "  dossier attach ID ITEM DOC     attach a stored scan to one of the procedure's items\n"
 	    "  dossier show ID|CODE           items, what is missing, code, due day, city status\n"
 	    "  dossier list [--state open|accepted] [--flag overdue|near_due] [--limit N]\n"
-	    "  dossier accept ID [--note TEXT]\n"
+	    "  dossier accept ID [--note TEXT] [--at 'YYYY-MM-DD HH:MM']\n"
 	    "                                 give the code and due day, queue it for the LGSP\n"
-	    "                                 (an incomplete dossier needs a note)\n"
+	    "                                 (an incomplete dossier needs a note; --at: received\n"
+	    "                                 earlier, local time), assign it by the procedure's role\n"
+	    "  dossier assign ID|CODE [USER]  hand it to USER, or to the role's least busy official\n"
+	    "  dossier step ID|CODE STEP [--note TEXT] [--at 'YYYY-MM-DD HH:MM']\n"
+	    "                                 processing, supplement (needs more papers: the note\n"
+	    "                                 says which; the clock stops), signing, ready, returned,\n"
+	    "                                 refused (note: why), withdrawn; queued for the LGSP\n"
+	    "  dossier apologize ID|CODE YYYY-MM-DD --reason TEXT\n"
+	    "                                 a late dossier's apology (Mẫu 04) and new appointment\n"
+	    "  dossier return CODE|QR-TEXT    hand the result back at the counter (step returned)\n"
+	    "  dossier work [USER] [--unassigned]\n"
+	    "                                 dossiers in hand, due soonest first\n"
+	    "  dossier role PROCEDURE ROLE    the role that handles a procedure\n"
+	    "  dossier official add|remove USER ROLE\n"
+	    "  dossier officials              who holds which role, each procedure's role\n"
 	    "  dossier status CODE STATUS [TEXT]\n"
 	    "                                 record the city's status (received, processing, ...)\n"
 	    "  ask QUESTION                   the procedure assistant: papers, fee, time, service\n"
@@ -130,6 +144,14 @@ static void print_dossier(json_t *d)
 	if (jstr(d, "city_status")[0])
 		printf("city:      %s %s (%s)\n", jstr(d, "city_status"), jstr(d, "city_status_text"),
 		       jstr(d, "city_updated_at"));
+	if (jstr(d, "step")[0])
+		printf("step:      %s  official %s%s%s%s%s\n", jstr(d, "step"),
+		       jstr(d, "assignee")[0] ? jstr(d, "assignee") : "(unassigned)",
+		       jstr(d, "pause_day")[0] ? "  clock stopped since " : "", jstr(d, "pause_day"),
+		       jstr(d, "new_due_day")[0] ? "  new appointment " : "", jstr(d, "new_due_day"));
+	json_array_foreach (json_object_get(d, "steps"), i, v)
+		printf("  %-5s %-12s %-10s by %s at %lld %s\n", jstr(v, "origin"), jstr(v, "step"),
+		       jstr(v, "assignee"), jstr(v, "actor"), jint(v, "at_s"), jstr(v, "note"));
 	json_array_foreach (json_object_get(d, "items"), i, v)
 		printf("  attached %-20s %s %s\n", jstr(v, "item"), jstr(v, "document"), jstr(v, "type"));
 	json_array_foreach (json_object_get(d, "missing"), i, v)
@@ -143,10 +165,11 @@ static void print_list(json_t *rep)
 	json_t *d;
 	size_t i;
 	json_array_foreach (json_object_get(rep, "dossiers"), i, d)
-		printf("%6lld %-9s %-28s %-10s %-10s %-9s %s\n", jint(d, "id"), jstr(d, "state"),
+		printf("%6lld %-9s %-28s %-10s %-10s %-9s %s %s %s\n", jint(d, "id"), jstr(d, "state"),
 		       jstr(d, "code")[0] ? jstr(d, "code") : "-", jstr(d, "procedure"),
 		       jstr(d, "due_day")[0] ? jstr(d, "due_day") : "-",
-		       jstr(d, "flag")[0] ? jstr(d, "flag") : "", jstr(d, "city_status"));
+		       jstr(d, "flag")[0] ? jstr(d, "flag") : "", jstr(d, "city_status"), jstr(d, "step"),
+		       jstr(d, "assignee"));
 }
 
 static void print_feedback(json_t *rep)
@@ -217,9 +240,76 @@ static int cmd_dossier(const char *sock, int argc, char **argv)
 		json_object_set_new(req, "cmd", json_string("dossier.accept"));
 		parse_id(argv[2], req);
 		for (int i = 3; i < argc; i++)
-			if (!opt(argc, argv, &i, "--note", req, "note"))
+			if (!opt(argc, argv, &i, "--note", req, "note") &&
+			    !opt(argc, argv, &i, "--at", req, "at"))
 				goto usage;
 		return request(sock, req, print_dossier);
+	}
+	if (strcmp(sub, "assign") == 0 && (argc == 3 || argc == 4)) {
+		json_object_set_new(req, "cmd", json_string("dossier.assign"));
+		parse_id(argv[2], req);
+		if (argc == 4)
+			json_object_set_new(req, "user", json_string(argv[3]));
+		return request(sock, req, print_dossier);
+	}
+	if (strcmp(sub, "step") == 0 && argc >= 4) {
+		json_object_set_new(req, "cmd", json_string("dossier.step"));
+		parse_id(argv[2], req);
+		json_object_set_new(req, "step", json_string(argv[3]));
+		for (int i = 4; i < argc; i++)
+			if (!opt(argc, argv, &i, "--note", req, "note") &&
+			    !opt(argc, argv, &i, "--at", req, "at"))
+				goto usage;
+		return request(sock, req, print_dossier);
+	}
+	if (strcmp(sub, "apologize") == 0 && argc >= 4) {
+		json_object_set_new(req, "cmd", json_string("dossier.apologize"));
+		parse_id(argv[2], req);
+		json_object_set_new(req, "new_due", json_string(argv[3]));
+		for (int i = 4; i < argc; i++)
+			if (!opt(argc, argv, &i, "--reason", req, "reason") &&
+			    !opt(argc, argv, &i, "--at", req, "at"))
+				goto usage;
+		return request(sock, req, print_dossier);
+	}
+	if (strcmp(sub, "return") == 0 && argc >= 3) {
+		json_object_set_new(req, "cmd", json_string("dossier.return"));
+		json_object_set_new(req, "scan", json_string(argv[2]));
+		for (int i = 3; i < argc; i++)
+			if (!opt(argc, argv, &i, "--note", req, "note") &&
+			    !opt(argc, argv, &i, "--at", req, "at"))
+				goto usage;
+		return request(sock, req, print_dossier);
+	}
+	if (strcmp(sub, "work") == 0) {
+		json_object_set_new(req, "cmd", json_string("dossier.worklist"));
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--unassigned") == 0)
+				json_object_set_new(req, "unassigned", json_true());
+			else if (argv[i][0] != '-')
+				json_object_set_new(req, "user", json_string(argv[i]));
+			else
+				goto usage;
+		}
+		return request(sock, req, print_list);
+	}
+	if (strcmp(sub, "role") == 0 && argc == 4) {
+		json_object_set_new(req, "cmd", json_string("dossier.role"));
+		json_object_set_new(req, "procedure", json_string(argv[2]));
+		json_object_set_new(req, "role", json_string(argv[3]));
+		return request(sock, req, print_feedback);
+	}
+	if (strcmp(sub, "official") == 0 && argc == 5 &&
+	    (strcmp(argv[2], "add") == 0 || strcmp(argv[2], "remove") == 0)) {
+		json_object_set_new(req, "cmd", json_string("dossier.official"));
+		json_object_set_new(req, "add", json_boolean(argv[2][0] == 'a'));
+		json_object_set_new(req, "user", json_string(argv[3]));
+		json_object_set_new(req, "role", json_string(argv[4]));
+		return request(sock, req, print_feedback);
+	}
+	if (strcmp(sub, "officials") == 0 && argc == 2) {
+		json_object_set_new(req, "cmd", json_string("dossier.officials"));
+		return request(sock, req, print_feedback);
 	}
 	if (strcmp(sub, "status") == 0 && (argc == 4 || argc == 5)) {
 		json_object_set_new(req, "cmd", json_string("dossier.status"));

@@ -212,9 +212,12 @@ static int prepare(struct uplink *u, struct job *j, char *why, size_t n)
 {
 	const struct outbox_item *it = &j->it;
 	int r;
-	if (strcmp(it->kind, "dossier") == 0 || strcmp(it->kind, "feedback-stats") == 0) {
+	if (strcmp(it->kind, "dossier") == 0 || strcmp(it->kind, "feedback-stats") == 0 ||
+	    strcmp(it->kind, "dossier-step") == 0) {
 		snprintf(j->sub_kind, sizeof(j->sub_kind), "%s",
-			 it->kind[0] == 'd' ? "dossiers" : "feedback-stats");
+			 strcmp(it->kind, "dossier") == 0            ? "dossiers"
+			     : strcmp(it->kind, "dossier-step") == 0 ? "dossier-steps"
+								     : "feedback-stats");
 		r = outbox_body_get(u->db, it->id, j->body, sizeof(j->body));
 		if (r == -ENOENT || r == -EMSGSIZE) {
 			snprintf(why, n, "its submission body is %s",

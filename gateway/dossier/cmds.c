@@ -14,9 +14,11 @@
 #include "gateway/dossier/dossier.h"
 #include "gateway/dossier/service.h"
 #include "gateway/dossier/fold.h"
+#include "gateway/dossier/process.h"
 #include "store/db.h"
 #include "store/dossier_feedback.h"
 #include "store/store.h"
+#include "store/users.h"
 
 #define LIST_MAX 1000
 
@@ -25,6 +27,19 @@ static int add_item(void *ctx, const struct dossier_item_row *it)
 	json_array_append_new((json_t *)ctx,
 			      json_pack("{s:s, s:s, s:s, s:s}", "item", it->item, "document", it->doc_id,
 					"type", it->doc_type, "attached_at", it->attached_at));
+	return 0;
+}
+
+static int step_time(json_t *req, const struct calendar *cal, int64_t *ret);
+
+static int add_step(void *ctx, const struct dossier_step_row *s)
+{
+	json_array_append_new((json_t *)ctx,
+			      json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "id",
+					(json_int_t)s->id, "step", s->step, "origin", s->origin, "actor",
+					s->actor, "at_s", (json_int_t)s->at_s, "recorded_at", s->recorded_at,
+					"assignee", s->assignee, "note", s->note, "due_day", s->due_day,
+					"outbox_id", (json_int_t)s->outbox_id));
 	return 0;
 }
 
@@ -50,6 +65,30 @@ json_t *dossier_json(struct db *db, const struct dossier_row *d, int with_items)
 	    "note", d->note, "outbox_id", (json_int_t)d->outbox_id, "due_day", d->due_day, "city_status",
 	    d->city_status, "city_status_text", d->city_status_text, "city_updated_at", d->city_updated_at,
 	    "flag", flag, "service", svc);
+	if (j) {
+		json_object_set_new(j, "step", json_string(d->step));
+		json_object_set_new(j, "assignee", json_string(d->assignee));
+		json_object_set_new(j, "first_due_day", json_string(d->first_due_day));
+		json_object_set_new(j, "pause_day", json_string(d->pause_day));
+		json_object_set_new(j, "paused_days", json_integer(d->paused_days));
+		json_object_set_new(j, "new_due_day", json_string(d->new_due_day));
+		json_object_set_new(j, "done_s", json_integer(d->done_s));
+		json_object_set_new(j, "returned_s", json_integer(d->returned_s));
+		if (cal && d->due_day[0]) {
+			char eff[11] = "";
+			int32_t today = calendar_local_day(cal, (int64_t)time(NULL), NULL);
+			int32_t e = dossier_effective_due(cal, d, today);
+			if (e >= 0)
+				calendar_format(e, eff);
+			json_object_set_new(j, "effective_due_day", json_string(eff));
+			json_object_set_new(j, "late", json_boolean(dossier_is_late(cal, d, today)));
+		}
+	}
+	if (j && with_items && strcmp(d->state, "accepted") == 0) {
+		json_t *steps = json_array();
+		dossier_steps_list(db, d->id, add_step, steps);
+		json_object_set_new(j, "steps", steps);
+	}
 	if (j && p) {
 		json_object_set_new(j, "fee_text", json_string(p->fee_text));
 		json_object_set_new(j, "time_text", json_string(p->time_text));
@@ -181,8 +220,12 @@ static int cmd_accept(struct control_ctx *x, json_t *req, const struct catalog *
 	if (!json_is_integer(id))
 		return control_fail(x, -EINVAL, "give the dossier's number (id)");
 	daemon_config_snapshot(&cfg);
+	int64_t at;
+	if (step_time(req, cal, &at) < 0 || at > (int64_t)time(NULL) + 60)
+		return control_fail(x, -EINVAL,
+				    "the time must be local 'YYYY-MM-DD HH:MM', not in the future");
 	int r = dossier_accept(x->db, cat, cal, &cfg, x->actor, (int64_t)json_integer_value(id),
-			       control_str(req, "note", ""), (int64_t)time(NULL), &d, why);
+			       control_str(req, "note", ""), at, &d, why);
 	if (r < 0)
 		return control_fail(x, r, why);
 	/* The receipt goes to the box's printer; a print failure is reported, never undoes. */
@@ -207,8 +250,8 @@ static int cmd_status(struct control_ctx *x, json_t *req)
 	if (!dossiers_status_valid(status))
 		return control_fail(
 		    x, -EINVAL,
-		    "status must be received, processing, supplement_requested, approved, refused or "
-		    "returned");
+		    "status must be received, processing, supplement_requested, approved, refused, "
+		    "returned or withdrawn");
 	if (strlen(text) >= DOSSIER_STATUS_TEXT_MAX || strlen(at) >= 40)
 		return control_fail(x, -EINVAL, "status text is longer than 255 bytes");
 	int r = dossiers_set_status(x->db, x->actor, code, status, text, at);
@@ -317,6 +360,139 @@ static int cmd_feedback_report(struct control_ctx *x, json_t *req)
 	    x, json_pack("{s:s, s:I, s:b}", "day", day, "outbox_id", (json_int_t)id, "already", r == 1));
 }
 
+/* "at": UTC seconds, or local "YYYY-MM-DD HH:MM" (a step written down after it happened);
+ * now when absent.  -EINVAL when it cannot be read. */
+static int step_time(json_t *req, const struct calendar *cal, int64_t *ret)
+{
+	json_t *a = json_object_get(req, "at");
+	int y, mo, d, h, mi;
+	char tail;
+	*ret = (int64_t)time(NULL);
+	if (!a)
+		return 0;
+	if (json_is_integer(a)) {
+		*ret = (int64_t)json_integer_value(a);
+		return *ret > 0 ? 0 : -EINVAL;
+	}
+	const char *s = json_string_value(a);
+	if (!s || sscanf(s, "%4d-%2d-%2d %2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) != 5 || h > 23 || mi > 59 ||
+	    h < 0 || mi < 0 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return -EINVAL;
+	*ret =
+	    (int64_t)calendar_day(y, mo, d) * 86400 + h * 3600 + mi * 60 - (int64_t)cal->utc_offset_min * 60;
+	return 0;
+}
+
+static int reply_row(struct control_ctx *x, int64_t id)
+{
+	struct dossier_row d;
+	int r = dossiers_get(x->db, id, &d);
+	return r < 0 ? control_fail(x, r, "cannot read the dossier")
+		     : control_reply(x, dossier_json(x->db, &d, 1));
+}
+
+static int cmd_process(struct control_ctx *x, const char *cmd, json_t *req, const struct catalog *cat)
+{
+	char why[DOSSIER_WHY_MAX] = "";
+	const char *cwhy = "";
+	const struct calendar *cal = dossier_calendar(&cwhy);
+	struct dossier_row d;
+	struct config cfg;
+	int64_t at;
+	int r;
+	if (!cal)
+		return control_fail(x, -ENOENT, cwhy);
+	if (step_time(req, cal, &at) < 0)
+		return control_fail(x, -EINVAL, "the time must be local 'YYYY-MM-DD HH:MM'");
+	daemon_config_snapshot(&cfg);
+	if (strcmp(cmd, "dossier.return") == 0) {
+		char code[DOSSIER_CODE_MAX];
+		if (!dossier_code_from_scan(control_str(req, "scan", ""), code) || !code[0])
+			return control_fail(x, -EINVAL, "give the receipt's code (typed or scanned)");
+		r = dossiers_get_by_code(x->db, code, &d);
+		if (r < 0)
+			return control_fail(
+			    x, r, r == -ENOENT ? "no dossier with that code" : "cannot read the dossier");
+		r = dossier_step(x->db, cal, &cfg, x->actor, d.id, "returned", control_str(req, "note", ""),
+				 at, why);
+		return r < 0 ? control_fail(x, r, why) : reply_row(x, d.id);
+	}
+	r = find(x, req, &d);
+	if (r < 0)
+		return r;
+	if (strcmp(cmd, "dossier.assign") == 0)
+		r = dossier_assign(x->db, cat, &cfg, x->actor, d.id, control_str(req, "user", ""), at, why);
+	else if (strcmp(cmd, "dossier.step") == 0)
+		r = dossier_step(x->db, cal, &cfg, x->actor, d.id, control_str(req, "step", ""),
+				 control_str(req, "note", ""), at, why);
+	else
+		r = dossier_apologize(x->db, cal, &cfg, x->actor, d.id, control_str(req, "new_due", ""),
+				      control_str(req, "reason", ""), at, why);
+	return r < 0 ? control_fail(x, r, why) : reply_row(x, d.id);
+}
+
+static int cmd_worklist(struct control_ctx *x, json_t *req)
+{
+	struct list_ctx l = { .db = x->db, .arr = json_array() };
+	int un = json_is_true(json_object_get(req, "unassigned"));
+	int r = l.arr ? dossier_worklist(x->db, control_str(req, "user", ""), un, LIST_MAX, add_dossier, &l)
+		      : -ENOMEM;
+	if (r < 0) {
+		json_decref(l.arr);
+		return control_fail(x, r, "cannot list the work");
+	}
+	return control_reply(x, json_pack("{s:o}", "dossiers", l.arr));
+}
+
+static int add_official(void *ctx, const char *user, const char *role)
+{
+	json_array_append_new((json_t *)ctx, json_pack("{s:s, s:s}", "user", user, "role", role));
+	return 0;
+}
+
+static int role_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n >= DOSSIER_ROLE_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int cmd_roles(struct control_ctx *x, const char *cmd, json_t *req, const struct catalog *cat)
+{
+	const char *role = control_str(req, "role", "");
+	int r = 0;
+	if (strcmp(cmd, "dossier.officials") != 0 && !role_ok(role))
+		return control_fail(x, -EINVAL, "a role is 1-31 of a-z 0-9 _ -");
+	if (strcmp(cmd, "dossier.role") == 0) {
+		const char *proc = control_str(req, "procedure", "");
+		if (!catalog_find(cat, proc))
+			return control_fail(x, -EINVAL, "unknown procedure (see the catalogue)");
+		r = dossier_role_set(x->db, x->actor, proc, role);
+	} else if (strcmp(cmd, "dossier.official") == 0) {
+		struct user u;
+		const char *user = control_str(req, "user", "");
+		int add = !json_is_false(json_object_get(req, "add"));
+		if (add && users_get(x->db, user, &u) < 0)
+			return control_fail(x, -ENOENT, "no such account");
+		r = dossier_official_role(x->db, x->actor, user, role, add);
+	}
+	if (r < 0)
+		return control_fail(x, r, "cannot store the role");
+	json_t *offs = json_array(), *procs = json_array();
+	dossier_officials(x->db, add_official, offs);
+	for (int i = 0; i < cat->n; i++) {
+		char ro[DOSSIER_ROLE_MAX];
+		dossier_role_for(x->db, &cat->procs[i], ro);
+		json_array_append_new(procs,
+				      json_pack("{s:s, s:s}", "procedure", cat->procs[i].code, "role", ro));
+	}
+	return control_reply(x, json_pack("{s:o, s:o}", "officials", offs, "procedures", procs));
+}
+
 int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 {
 	json_t *req = req_json;
@@ -344,5 +520,13 @@ int dossier_control(struct control_ctx *x, const char *cmd, void *req_json)
 		return cmd_accept(x, req, cat);
 	if (strcmp(cmd, "ask") == 0)
 		return cmd_ask(x, req, cat);
+	if (strcmp(cmd, "dossier.assign") == 0 || strcmp(cmd, "dossier.step") == 0 ||
+	    strcmp(cmd, "dossier.apologize") == 0 || strcmp(cmd, "dossier.return") == 0)
+		return cmd_process(x, cmd, req, cat);
+	if (strcmp(cmd, "dossier.worklist") == 0)
+		return cmd_worklist(x, req);
+	if (strcmp(cmd, "dossier.role") == 0 || strcmp(cmd, "dossier.official") == 0 ||
+	    strcmp(cmd, "dossier.officials") == 0)
+		return cmd_roles(x, cmd, req, cat);
 	return control_fail(x, -EINVAL, "unknown dossier command");
 }

@@ -13,6 +13,7 @@
 
 #include "store/blob.h"
 #include "store/db.h"
+#include "gateway/dossier/process.h"
 #include "store/docs.h"
 #include "store/recog.h"
 
@@ -293,6 +294,11 @@ int dossier_accept(struct db *db, const struct catalog *cat, const struct calend
 		return refuse(why, r, "dossier %lld was accepted meanwhile", (long long)id);
 	if (r < 0)
 		return refuse(why, r, "cannot store the acceptance: %s", strerror(-r));
+	/* Handed to an official of the procedure's role at once; when nobody holds the role it
+	 * waits unassigned on the one-stop officer's list (shown there), never refused. */
+	char awhy[DOSSIER_WHY_MAX];
+	if (dossier_assign(db, cat, cfg, actor, id, "", now_s, awhy) == 0 && ret)
+		dossiers_get(db, id, ret);
 	return 0;
 }
 
@@ -301,10 +307,12 @@ const char *dossier_flag(const struct calendar *cal, const struct dossier_row *d
 {
 	int32_t due;
 	if (strcmp(d->state, "accepted") != 0 || !d->due_day[0] || dossiers_status_final(d->city_status) ||
-	    calendar_parse_day(d->due_day, &due) < 0)
+	    dossier_step_done(d->step) || d->pause_day[0] || (due = dossier_effective_due(cal, d, today)) < 0)
 		return "";
 	if (today > due)
 		return "overdue";
+	if (today == due)
+		return "due_today";
 	if (calendar_working_between(cal, today, due) <= near_days)
 		return "near_due";
 	return "";

@@ -59,7 +59,8 @@ int dossier_print_receipt(const struct config *cfg, const struct catalog_proc *p
 void dossier_receipt(const struct config *cfg, const struct catalog_proc *p, const struct dossier_row *d,
 		     struct queue_receipt *r, char buf[][QUEUE_RECEIPT_TEXT], char *qr, size_t qrlen);
 
-/* "overdue", "near_due" or "" for an accepted dossier on today's local day. */
+/* "overdue", "due_today", "near_due" (within near_days working days) or "" for an accepted
+ * dossier still in hand on today's local day (a dossier waiting for papers: its clock stands). */
 const char *dossier_flag(const struct calendar *cal, const struct dossier_row *d, int32_t today,
 			 int near_days);
 

@@ -12,8 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = { "GET", "HEAD", "POST", "PATCH" };
-	static const char *const kinds[] = { "documents", "dossiers", "certified-copies", "audit-batches",
-					     "queue-stats" };
+	static const char *const kinds[] = { "documents",     "dossiers",    "certified-copies",
+					     "audit-batches", "queue-stats", "feedback-stats",
+					     "dossier-steps" };
 	struct sim_route route;
 	struct sim_err err;
 	struct sim_blob_ref refs[SIM_BLOB_REFS_MAX];
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 4: sim_bearer_parse(str, out, sizeof(out)); break;
 	case 5: sim_upload_create_check(body, len, (int64_t)1 << 26, &size64, sha, ctype, &err); break;
-	case 6: sim_submission_check(kinds[(sel >> 3) % 5], body, len, refs, &nrefs, dossier, &err); break;
+	case 6: sim_submission_check(kinds[(sel >> 3) % 7], body, len, refs, &nrefs, dossier, &err); break;
 	case 7: sim_status_set_check(body, len, status, text, &err); break;
 	}
 	free(str);

@@ -14,6 +14,7 @@
 
 #include "gateway/config.h"
 #include "gateway/dossier/dossier.h"
+#include "gateway/dossier/process.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/docs.h"
@@ -301,6 +302,70 @@ static void acceptance_queues_the_submission_with_due_day_and_status_flows_back(
 	assert_int_equal(dossiers_set_status(f->db, "uplink", "nope", "approved", "", "x"), -ENOENT);
 }
 
+/* Steps: order enforced; more papers asked Wednesday 11/3 and brought Monday 16/3 move the due
+ * day (Thursday 12/3) by the 3 working days between (Thu, Fri, Mon); while the papers are
+ * awaited the dossier is neither late nor flagged; finished after its new due day, it is late. */
+static void steps_follow_their_order_and_more_papers_stop_the_clock(void **state)
+{
+	struct fx *f = *state;
+	char why[DOSSIER_WHY_MAX], doc[DOC_ID_LEN], code[DOSSIER_CODE_MAX];
+	struct dossier_row d;
+	add_doc(f, "k-st", NULL, doc);
+	int64_t id = open_typed(f, f->db, "CTR-TAM");
+	assert_int_equal(dossier_attach(f->db, f->cat, "test", id, "ct01", doc, why), 0);
+	assert_int_equal(dossier_attach(f->db, f->cat, "test", id, "chung_minh_cho_o", doc, why), 0);
+	assert_int_equal(dossier_attach(f->db, f->cat, "test", id, "giay_to_tuy_than", doc, why), 0);
+	/* Monday 9/3 09:00, 3 working days: due Thursday 12/3. */
+	assert_int_equal(
+	    dossier_accept(f->db, f->cat, &f->cal, &f->cfg, "staff1", id, "", vn(2026, 3, 9, 9, 0), &d, why),
+	    0);
+	assert_string_equal(d.due_day, "2026-03-12");
+	assert_string_equal(d.step, "received");
+	assert_int_equal(
+	    dossier_step(f->db, &f->cal, &f->cfg, "lan", id, "ready", "", vn(2026, 3, 9, 10, 0), why),
+	    -EBUSY);
+	assert_int_equal(
+	    dossier_step(f->db, &f->cal, &f->cfg, "lan", id, "supplement", "", vn(2026, 3, 9, 10, 0), why),
+	    -EINVAL);
+	assert_int_equal(dossier_step(f->db, &f->cal, &f->cfg, "lan", id, "supplement", "CT01 ký lại",
+				      vn(2026, 3, 11, 10, 0), why),
+			 0);
+	assert_int_equal(dossiers_get(f->db, id, &d), 0);
+	assert_string_equal(d.pause_day, "2026-03-11");
+	/* Friday 13/3: past the first due day, but the clock stands. */
+	assert_int_equal(dossier_effective_due(&f->cal, &d, calendar_day(2026, 3, 13)),
+			 calendar_day(2026, 3, 16));
+	assert_false(dossier_is_late(&f->cal, &d, calendar_day(2026, 3, 13)));
+	assert_string_equal(dossier_flag(&f->cal, &d, calendar_day(2026, 3, 13), 1), "");
+	assert_int_equal(
+	    dossier_step(f->db, &f->cal, &f->cfg, "lan", id, "processing", "", vn(2026, 3, 16, 8, 0), why),
+	    0);
+	assert_int_equal(dossiers_get(f->db, id, &d), 0);
+	assert_string_equal(d.due_day, "2026-03-17");
+	assert_string_equal(d.first_due_day, "2026-03-12");
+	assert_int_equal(d.paused_days, 3);
+	assert_string_equal(d.pause_day, "");
+	assert_string_equal(dossier_flag(&f->cal, &d, calendar_day(2026, 3, 16), 1), "near_due");
+	assert_string_equal(dossier_flag(&f->cal, &d, calendar_day(2026, 3, 17), 1), "due_today");
+	assert_int_equal(
+	    dossier_step(f->db, &f->cal, &f->cfg, "lan", id, "ready", "", vn(2026, 3, 18, 9, 0), why), 0);
+	assert_int_equal(dossiers_get(f->db, id, &d), 0);
+	assert_true(dossier_is_late(&f->cal, &d, calendar_day(2026, 3, 20)));
+	assert_string_equal(dossier_flag(&f->cal, &d, calendar_day(2026, 3, 20), 1), "");
+	assert_int_equal(
+	    dossier_step(f->db, &f->cal, &f->cfg, "lan", id, "processing", "", vn(2026, 3, 18, 10, 0), why),
+	    -EBUSY);
+	/* The receipt's code typed with spaces, or read from its QR code. */
+	assert_string_equal(dossier_code_from_scan(" 000.00.18.h26-260309-0001 ", code),
+			    "000.00.18.H26-260309-0001");
+	assert_string_equal(
+	    dossier_code_from_scan("https://x.gov.vn/track?code=000.00.18.H26-260309-0001&a=1", code),
+	    "000.00.18.H26-260309-0001");
+	assert_true(dossier_step_allowed("signing", "processing"));
+	assert_false(dossier_step_allowed("returned", "processing"));
+	assert_false(dossier_step_allowed("processing", "process"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +377,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 		    acceptance_queues_the_submission_with_due_day_and_status_flows_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(steps_follow_their_order_and_more_papers_stop_the_clock,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,10 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const kinds[] = { "documents",     "dossiers",    "certified-copies",
-				     "audit-batches", "queue-stats", "feedback-stats" };
+static const char *const kinds[] = { "documents",   "dossiers",       "certified-copies", "audit-batches",
+				     "queue-stats", "feedback-stats", "dossier-steps" };
 static const char *const statuses[] = { "received", "processing", "supplement_requested",
-					"approved", "refused",    "returned" };
+					"approved", "refused",    "returned",
+					"withdrawn" };
 
 static int set_err(struct sim_err *err, int status, const char *code, const char *field, const char *reason)
 {
@@ -464,6 +465,25 @@ int sim_submission_check(const char *kind, const char *body, size_t len,
 		if (!get_str(o, "procedure_code", 64, 1, err) || !get_str(o, "received_at", 40, 1, err) ||
 		    check_blobs(o, 0, refs, &nrefs, err) < 0)
 			goto out;
+	} else if (strcmp(kind, "dossier-steps") == 0) {
+		s = get_str(o, "dossier_code", 64, 1, err);
+		if (!s)
+			goto out;
+		if (sim_dossier_code_check(s) < 0) {
+			set_err(err, 422, "invalid_field", "dossier_code",
+				"dossier_code must be 1 to 64 of A-Z a-z 0-9 . -");
+			goto out;
+		}
+		if (get_int(o, "seq", 1, INT64_MAX, &a, err) < 0 || !get_str(o, "step", 32, 1, err) ||
+		    !get_str(o, "at", 40, 1, err) || check_blobs(o, 0, refs, &nrefs, err) < 0)
+			goto out;
+		s = get_str(o, "status", 32, 1, err);
+		if (!s)
+			goto out;
+		if (sim_status_check(s) < 0) {
+			set_err(err, 422, "invalid_field", "status", "status must be one of docs/lgsp.md 8");
+			goto out;
+		}
 	} else if (strcmp(kind, "certified-copies") == 0) {
 		if (!get_str(o, "copy_number", 64, 1, err) || !get_str(o, "book", 64, 1, err) ||
 		    get_int(o, "year", 2000, 2999, &a, err) < 0 ||
