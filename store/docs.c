@@ -246,6 +246,44 @@ int docs_get(struct db *db, const char *id, struct doc_meta *ret_meta)
 	return r;
 }
 
+int docs_find_prefix(struct db *db, const char *prefix, char out[DOC_ID_LEN])
+{
+	char lo[DOC_ID_LEN], hi[DOC_ID_LEN + 1], id[DOC_ID_LEN] = "";
+	size_t n = prefix ? strlen(prefix) : 0;
+	sqlite3_stmt *st;
+	int r, rc, found = 0;
+	if (n < 6 || n > DOC_ID_LEN - 1)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = prefix[i];
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -EINVAL;
+		lo[i] = hi[i] = c;
+	}
+	lo[n] = '\0';
+	hi[n] = 'g'; /* after every hex digit: [lo, hi) holds exactly the ids starting with lo */
+	hi[n + 1] = '\0';
+	r = db_prepare(db, "SELECT id FROM documents WHERE id >= ?1 AND id < ?2 LIMIT 2", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0)
+			db_column_text(st, 0, id, sizeof(id));
+	}
+	if (rc != SQLITE_DONE)
+		r = db_error(db, rc, "find document by prefix");
+	else
+		r = found == 0 ? -ENOENT : found > 1 ? -EEXIST : 0;
+	sqlite3_finalize(st);
+	if (r == 0)
+		memcpy(out, id, DOC_ID_LEN);
+	return r;
+}
+
 int docs_list(struct db *db, int64_t before_seq, int limit, int (*fn)(void *ctx, const struct doc_meta *m),
 	      void *ctx)
 {

@@ -53,6 +53,11 @@ int docs_add(struct db *db, const char *manifest_dir, const char *actor, struct 
 /* Reads one document's row; -ENOENT when there is none. */
 int docs_get(struct db *db, const char *id, struct doc_meta *ret_meta);
 
+/* The full id of the one document whose id starts with prefix (6 to 32 hex digits, any case,
+ * as the pages show ids shortened) into out.  -EINVAL for a prefix that is not that, -ENOENT
+ * when no document matches, -EEXIST when several do.  A range on the primary key: no scan. */
+int docs_find_prefix(struct db *db, const char *prefix, char out[DOC_ID_LEN]);
+
 /* Calls fn for up to limit documents, newest first, with seq < before_seq (0: from the
  * newest).  fn returning < 0 stops the walk and is returned. */
 int docs_list(struct db *db, int64_t before_seq, int limit, int (*fn)(void *ctx, const struct doc_meta *m),

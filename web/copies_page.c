@@ -14,6 +14,7 @@
 #include "gateway/sign/copy.h"
 #include "gateway/sign/verify.h"
 #include "store/copies.h"
+#include "store/docs.h"
 #include "web/internal.h"
 #include "web/labels.h"
 
@@ -54,40 +55,70 @@ static int copy_row(void *ctx, const struct copy_row *c)
 	return 0;
 }
 
-enum MHD_Result page_copies(struct req *r)
+/* Originals a copy can be made of: JPEG scans (copy_issue embeds them unchanged). */
+static int jpeg_want(void *ctx, const struct doc_meta *m, const char *type)
+{
+	(void)ctx;
+	(void)type;
+	return strcmp(m->content_type, "image/jpeg") == 0 && strcmp(m->kind, "certified-copy") != 0 &&
+	    strcmp(m->kind, "id-face") != 0;
+}
+
+/* The copies page; refused (HTML) shows a refused issue form again with what was typed. */
+static enum MHD_Result copies_page(struct req *r, unsigned status, const char *refused, const char *field)
 {
 	struct db *db = web_db(r);
 	struct buf b;
+	char doc[DOC_ID_LEN + 16] = "", official[COPY_OFFICIAL_MAX] = "";
 	if (!db)
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
 	buf_init(&b, WEB_PAGE_MAX);
 	web_page_begin(r, &b, S_NAV_COPIES, "/copies");
 	const char *msg = web_arg(r, "msg"), *n = web_arg(r, "n");
-	if (msg && strcmp(msg, "issued") == 0 && n && strlen(n) < 24) {
+	if (!refused && msg && strcmp(msg, "issued") == 0 && n && strlen(n) < 64) {
 		struct buf m;
 		buf_init(&m, 512);
 		buf_t(&m, r->lang, S_CP_ISSUED, 0, 0, n);
 		web_notice(&b, "ok", m.p ? m.p : "");
 		buf_free(&m);
 	}
-	/* Issue: the original's document id (from its page) and the official who certifies. */
-	const char *orig = web_arg(r, "doc");
+	if (refused) {
+		if (web_field(r, "doc", doc, sizeof(doc)) < 0)
+			doc[0] = '\0';
+		if (web_field(r, "official", official, sizeof(official)) < 0)
+			official[0] = '\0';
+	} else {
+		const char *orig = web_arg(r, "doc");
+		snprintf(doc, sizeof(doc), "%s", orig && strlen(orig) < DOC_ID_LEN ? orig : "");
+	}
+	/* Issue: tick the originals' scans (or type one's code) and name the official. */
 	buf_puts(&b, "<section aria-labelledby=\"cp-issue\"><h2 id=\"cp-issue\">");
 	buf_esc(&b, T(r->lang, S_CP_ISSUE));
-	buf_puts(&b, "</h2><form method=\"post\" action=\"/copies\">");
+	buf_puts(&b, "</h2>");
+	if (refused)
+		buf_printf(&b, "<p class=\"err\" id=\"form-error\" role=\"alert\">%s</p>", refused);
+	buf_puts(&b, "<form method=\"post\" action=\"/copies\">");
 	web_csrf_input(r, &b);
+	struct web_pick wp = { .id = "cp-pick", .max = 15, .want = jpeg_want };
+	web_pick_table(r, &b, &wp);
 	buf_puts(&b, "<p><label for=\"cp-doc\">");
-	buf_esc(&b, T(r->lang, S_CP_ORIGINAL));
-	buf_puts(
-	    &b,
-	    "</label><br><input id=\"cp-doc\" name=\"doc\" size=\"34\" maxlength=\"32\" required value=\"");
-	buf_esc(&b, orig && strlen(orig) < DOC_ID_LEN ? orig : "");
+	buf_esc(&b, T(r->lang, S_PK_OR_CODE));
+	buf_puts(&b, "</label><br><input id=\"cp-doc\" name=\"doc\" size=\"34\" maxlength=\"40\"");
+	if (refused && strcmp(field, "doc") == 0)
+		buf_puts(&b, " aria-invalid=\"true\" aria-describedby=\"form-error\" class=\"invalid\"");
+	buf_puts(&b, " value=\"");
+	buf_esc(&b, doc);
 	buf_puts(&b, "\"></p><p><label for=\"cp-official\">");
 	buf_esc(&b, T(r->lang, S_CP_OFFICIAL));
-	buf_printf(&b,
-		   "</label><br><input id=\"cp-official\" name=\"official\" size=\"40\" maxlength=\"%d\" "
-		   "required></p><p><button>",
-		   COPY_OFFICIAL_MAX - 1);
+	buf_printf(
+	    &b,
+	    "</label><br><input id=\"cp-official\" name=\"official\" size=\"40\" maxlength=\"%d\" required",
+	    COPY_OFFICIAL_MAX - 1);
+	if (refused && strcmp(field, "official") == 0)
+		buf_puts(&b, " aria-invalid=\"true\" aria-describedby=\"form-error\" class=\"invalid\"");
+	buf_puts(&b, " value=\"");
+	buf_esc(&b, official);
+	buf_puts(&b, "\"></p><p><button>");
 	buf_esc(&b, T(r->lang, S_CP_ISSUE_DO));
 	buf_puts(&b, "</button></p></form></section>");
 
@@ -116,50 +147,106 @@ enum MHD_Result page_copies(struct req *r)
 	buf_esc(&b, T(r->lang, S_VERIFY_TITLE));
 	buf_puts(&b, "</a></p></section>");
 	web_page_end(r, &b);
-	return web_send(r, MHD_HTTP_OK, HTML, &b);
+	return web_send(r, status, HTML, &b);
 }
+
+enum MHD_Result page_copies(struct req *r)
+{
+	return copies_page(r, MHD_HTTP_OK, NULL, "");
+}
+
+#define ISSUE_MAX 16
 
 enum MHD_Result post_copies(struct req *r)
 {
 	struct db *db = web_db(r);
-	char doc[DOC_ID_LEN + 8], official[COPY_OFFICIAL_MAX], why[512] = "", loc[64];
+	char doc[DOC_ID_LEN + 16], official[COPY_OFFICIAL_MAX], why[512] = "", loc[160];
+	char ids[ISSUE_MAX + 1][DOC_ID_LEN];
 	struct copy_result *res = malloc(sizeof(*res));
+	struct buf m, done;
+	const char *field = "";
+	int rc = 0, issued = 0;
 	if (!db || !res) {
 		free(res);
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
 	}
 	if (web_field(r, "doc", doc, sizeof(doc)) < 0 ||
-	    web_field(r, "official", official, sizeof(official)) < 0 || !doc[0] || !official[0]) {
+	    web_field(r, "official", official, sizeof(official)) < 0) {
 		free(res);
 		return web_error(r, MHD_HTTP_BAD_REQUEST, S_BAD_REQUEST);
 	}
-	int rc = copy_issue(r->w->store, db, doc, official, r->actor, res, why, sizeof(why));
-	if (rc == 0)
-		snprintf(loc, sizeof(loc), "/copies?msg=issued&n=%lld%%2F%lld", (long long)res->number,
-			 (long long)res->year);
-	free(res);
-	if (rc == 0) {
-		web_status_changed();
-		return web_redirect(r, loc);
+	buf_init(&m, 2048);
+	buf_init(&done, 128);
+	int n = web_picks(r, ids, ISSUE_MAX);
+	if (n < 0) {
+		buf_esc(&m, T(r->lang, S_CPE_PICK_NONE));
+		goto refused;
 	}
-	struct buf b, t;
-	buf_init(&b, WEB_PAGE_MAX);
-	web_page_begin(r, &b, S_NAV_COPIES, "/copies");
-	buf_init(&t, 1024);
-	buf_esc(&t, T(r->lang, S_CP_FAILED));
-	buf_puts(&t, " ");
-	buf_esc(&t, why);
-	web_notice(&b, "err", t.p ? t.p : "");
-	buf_free(&t);
-	buf_puts(&b, "<p><a href=\"/copies\">");
-	buf_esc(&b, T(r->lang, S_NAV_COPIES));
-	buf_puts(&b, "</a></p>");
-	web_page_end(r, &b);
-	return web_send(r,
-			rc == -ENOENT       ? MHD_HTTP_NOT_FOUND
-			    : rc == -ENOKEY ? MHD_HTTP_SERVICE_UNAVAILABLE
-					    : MHD_HTTP_CONFLICT,
-			HTML, &b);
+	if (doc[0]) {
+		rc = web_doc_resolve(r, doc, ids[n]);
+		if (rc < 0) {
+			field = "doc";
+			web_doc_refusal(r, &m, rc, doc);
+			goto refused;
+		}
+		n++;
+	}
+	if (n == 0) {
+		buf_esc(&m, T(r->lang, S_CPE_PICK_NONE));
+		goto refused;
+	}
+	if (strlen(official) < 2) {
+		field = "official";
+		buf_esc(&m, T(r->lang, S_CPE_OFFICIAL));
+		goto refused;
+	}
+	for (int i = 0; i < n; i++) {
+		rc = copy_issue(r->w->store, db, ids[i], official, r->actor, res, why, sizeof(why));
+		if (rc < 0) {
+			log_info("web: no copy of document %s: %s", ids[i], why);
+			field = rc == -EINVAL ? "official" : "";
+			buf_esc(&m,
+				T(r->lang,
+				  rc == -EINVAL            ? S_CPE_OFFICIAL
+				      : rc == -ENOENT      ? S_NOT_FOUND
+				      : rc == -EMEDIUMTYPE ? S_CPE_NOT_JPEG
+				      : rc == -ENOKEY      ? S_CPE_NO_KEY
+							   : S_DSE_STORE));
+			if (issued) {
+				buf_puts(&m, " ");
+				buf_t(&m, r->lang, S_CPE_ISSUED_N, issued, 0, NULL);
+			}
+			if (issued)
+				web_status_changed();
+			goto refused;
+		}
+		issued++;
+		buf_printf(&done, "%s%lld/%lld", done.len ? ", " : "", (long long)res->number,
+			   (long long)res->year);
+	}
+	free(res);
+	web_status_changed();
+	{
+		struct buf l;
+		buf_init(&l, sizeof(loc));
+		buf_puts(&l, "/copies?msg=issued&n=");
+		buf_url(&l, done.p ? done.p : "");
+		snprintf(loc, sizeof(loc), "%s", l.p ? l.p : "/copies");
+		buf_free(&l);
+	}
+	buf_free(&m);
+	buf_free(&done);
+	return web_redirect(r, loc);
+refused:
+	free(res);
+	buf_free(&done);
+	enum MHD_Result ret = copies_page(r,
+					  rc == -ENOENT       ? MHD_HTTP_NOT_FOUND
+					      : rc == -ENOKEY ? MHD_HTTP_SERVICE_UNAVAILABLE
+							      : MHD_HTTP_CONFLICT,
+					  m.p ? m.p : "", field);
+	buf_free(&m);
+	return ret;
 }
 
 /* ---- public verification --------------------------------------------------------------- */

@@ -126,7 +126,13 @@ enum MHD_Result post_devices(struct req *r);
 enum MHD_Result page_documents(struct req *r);
 enum MHD_Result page_document(struct req *r);
 enum MHD_Result post_document(struct req *r); /* recog_page.c: POST /documents/ID/fields */
-void web_recog_section(struct req *r, struct buf *b, const char *doc_id);
+/* The recognised fields and the correction form; refused (HTML, or NULL) is a refused
+ * correction's message, shown with the typed values and field bad marked. */
+void web_recog_section(struct req *r, struct buf *b, const char *doc_id, const char *refused,
+		       const char *bad);
+/* pages.c: a document's page with status; refused as for web_recog_section. */
+enum MHD_Result web_document_page(struct req *r, const char *id, unsigned status, const char *refused,
+				  const char *bad);
 void web_chip_section(struct req *r, struct buf *b, const char *doc_id); /* chip_page.c */
 enum MHD_Result post_document_chip(struct req *r, const char *id); /* POST /documents/ID/chip */
 enum MHD_Result page_outbox(struct req *r);
@@ -169,6 +175,32 @@ enum MHD_Result api_dispatch(struct req *r);
 enum MHD_Result api_healthz(struct req *r);
 enum MHD_Result api_metrics(struct req *r);
 enum MHD_Result static_css(struct req *r);
+
+/* pick.c: papers picked from a list, ids typed as the pages show them. */
+struct doc_meta;
+/* A document id as staff type or paste it (a full id or a prefix of 6+ hex digits, spaces
+ * and dots ignored) into out: 0, -ENOENT (none), -EEXIST (several), -EINVAL (not an id). */
+int web_doc_resolve(struct req *r, const char *typed, char out[33]);
+/* Appends the catalogue's refusal for web_doc_resolve's rc on typed, HTML. */
+void web_doc_refusal(struct req *r, struct buf *m, int rc, const char *typed);
+/* The ids of the ticked rows ("pick_<id>" fields) of a urlencoded form into ids (up to max,
+ * without repeats): how many, or -E2BIG past max. */
+int web_picks(struct req *r, char ids[][33], int max);
+/* A document as people tell it apart: local time — what it is — name (source, short id). */
+void web_doc_line(struct req *r, struct buf *b, const struct doc_meta *m, const char *type);
+struct web_pick {
+	const char *id; /* the table's HTML id */
+	int max; /* rows at most */
+	/* 1 for a document to list (type: what recognition found, "" when nothing yet) */
+	int (*want)(void *ctx, const struct doc_meta *m, const char *type);
+	/* cells after the paper's, or NULL; extra_head names their column */
+	void (*extra)(void *ctx, struct buf *b, const struct doc_meta *m, const char *type);
+	enum str extra_head;
+	void *ctx;
+};
+/* The newest documents that p->want takes, one row each with a checkbox "pick_<id>" (kept
+ * ticked when a refused form is shown again): the rows shown, or -errno. */
+int web_pick_table(struct req *r, struct buf *b, const struct web_pick *p);
 
 /* upload.c: the streamed upload of a scan into intake_document. */
 int upload_begin(struct req *r, const char *content_type);

@@ -529,19 +529,33 @@ enum MHD_Result page_document(struct req *r)
 {
 	const char *rest = r->path + strlen("/documents/");
 	char id[DOC_ID_LEN];
-	struct doc_meta m;
-	struct db *db = web_db(r);
 	size_t n = strspn(rest, "0123456789abcdef");
-	struct buf b;
 
-	if (!db)
+	if (!web_db(r))
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
+	/* An id shortened as the lists show it leads to its document. */
+	if (n >= 6 && n < DOC_ID_LEN - 1 && rest[n] == '\0' && web_doc_resolve(r, rest, id) == 0) {
+		char loc[64];
+		snprintf(loc, sizeof(loc), "/documents/%s", id);
+		return web_redirect(r, loc);
+	}
 	if (n != DOC_ID_LEN - 1 || (rest[n] != '\0' && strcmp(rest + n, "/raw") != 0))
 		return web_error(r, MHD_HTTP_NOT_FOUND, S_NOT_FOUND);
 	memcpy(id, rest, n);
 	id[n] = '\0';
 	if (rest[n] == '/')
 		return upload_send_document(r, id, web_arg(r, "download") != NULL);
+	return web_document_page(r, id, MHD_HTTP_OK, NULL, NULL);
+}
+
+enum MHD_Result web_document_page(struct req *r, const char *id, unsigned status, const char *refused,
+				  const char *bad)
+{
+	struct doc_meta m;
+	struct db *db = web_db(r);
+	struct buf b;
+	if (!db)
+		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
 	int rc = docs_get(db, id, &m);
 	if (rc == -ENOENT)
 		return web_error(r, MHD_HTTP_NOT_FOUND, S_NOT_FOUND);
@@ -593,10 +607,18 @@ enum MHD_Result page_document(struct req *r)
 	buf_printf(&b, "<p><a href=\"/dossiers?doc=%s#ds-open\">", m.id);
 	buf_esc(&b, T(r->lang, S_DS_NEW_FROM_DOC));
 	buf_puts(&b, "</a></p>");
-	web_recog_section(r, &b, m.id);
+	if (refused) {
+		struct buf t;
+		buf_init(&t, 2048);
+		buf_esc(&t, T(r->lang, S_FORM_REFUSED));
+		buf_printf(&t, " <a href=\"#form-error\">%s</a>", refused);
+		web_notice(&b, "err", t.p ? t.p : "");
+		buf_free(&t);
+	}
+	web_recog_section(r, &b, m.id, refused, bad);
 	web_chip_section(r, &b, m.id);
 	web_page_end(r, &b);
-	return web_send(r, MHD_HTTP_OK, HTML, &b);
+	return web_send(r, status, HTML, &b);
 }
 
 /* ---- outbox -------------------------------------------------------------------------- */
@@ -938,6 +960,8 @@ static const char css[] =
     "thead th{background:#e6e8eb}.num{text-align:right}code{font-size:.9em;word-break:break-all}"
     ".ok{background:#e3f1e5;border:1px solid #1e6b2a;padding:6px}"
     ".err{background:#fbe9e9;border:1px solid #a40000;padding:6px}"
+    ".invalid{border:2px solid #a40000;background:#fff5f5}ul.plain{list-style:none;padding-left:0}"
+    "table.pick td{vertical-align:top}"
     "form.inline{display:inline}button{font:inherit;padding:3px 10px;cursor:pointer}"
     "input[type=text],input[type=password],input[type=search]{font:inherit;padding:3px}"
     ".scan img,.scan iframe{max-width:100%;border:1px solid #c8ccd2;background:#fff}"

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "gateway/daemon.h"
+#include "gateway/log.h"
 #include "gateway/queue.h"
 #include "gateway/queue_hooks.h"
 #include "web/internal.h"
@@ -150,7 +151,7 @@ static int64_t midnight_ms(int64_t now_ms)
 
 /* One counter's desk: the ticket in hand, the actions, the codes scanned there today. */
 static int counter_view(struct req *r, struct buf *b, struct db *db, const struct queue_services *q,
-			int counter, const char *day, int64_t now)
+			int counter, const char *day, int64_t now, const char *refused, const char *typed)
 {
 	struct queue_ticket t;
 	int serves = 0;
@@ -184,7 +185,10 @@ static int counter_view(struct req *r, struct buf *b, struct db *db, const struc
 		buf_esc(b, T(r->lang, S_Q_NOBODY));
 		buf_puts(b, "</span>");
 	}
-	buf_puts(b, "</p><p>");
+	buf_puts(b, "</p>");
+	if (refused)
+		buf_printf(b, "<p class=\"err\" id=\"form-error\" role=\"alert\">%s</p>", refused);
+	buf_puts(b, "<p>");
 	verb_button(r, b, counter, "next", S_Q_NEXT);
 	verb_button(r, b, counter, "again", S_Q_AGAIN);
 	verb_button(r, b, counter, "serve", S_Q_SERVE);
@@ -210,7 +214,12 @@ static int counter_view(struct req *r, struct buf *b, struct db *db, const struc
 	buf_esc(b, T(r->lang, S_Q_CALL_CODE));
 	buf_puts(b,
 		 "</label> <input id=\"q-code\" name=\"arg\" size=\"6\" maxlength=\"7\" "
-		 "pattern=\"[A-Za-z][0-9]{1,4}\" required> <button>");
+		 "pattern=\"[A-Za-z][0-9]{1,4}\" required");
+	if (typed && typed[0])
+		buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"form-error\" class=\"invalid\"");
+	buf_puts(b, " value=\"");
+	buf_esc(b, typed ? typed : "");
+	buf_puts(b, "\"> <button>");
 	buf_esc(b, T(r->lang, S_Q_CALL));
 	buf_puts(b, "</button></p></form>");
 
@@ -232,7 +241,10 @@ static int counter_view(struct req *r, struct buf *b, struct db *db, const struc
 	return 0;
 }
 
-enum MHD_Result page_queue(struct req *r)
+/* The queue page; refused (HTML) is a refused action's message, shown at the counter with
+ * the ticket number that was typed. */
+static enum MHD_Result queue_page(struct req *r, unsigned status, int counter, const char *refused,
+				  const char *typed)
 {
 	struct db *db = web_db(r);
 	struct queue_services q;
@@ -240,7 +252,7 @@ enum MHD_Result page_queue(struct req *r)
 	char why[256], day[QUEUE_DAY_LEN];
 	struct buf b;
 	int64_t now = queue_now_ms();
-	int counter = counter_of(web_arg(r, "counter")), rc = 0;
+	int rc = 0;
 
 	if (!db || !cfg) {
 		free(cfg);
@@ -253,7 +265,10 @@ enum MHD_Result page_queue(struct req *r)
 	queue_day(now, day);
 	buf_init(&b, WEB_PAGE_MAX);
 	web_page_begin(r, &b, S_NAV_QUEUE, "/queue");
-	const char *msg = web_arg(r, "msg"), *code = web_arg(r, "code");
+	const char *msg = refused ? NULL : web_arg(r, "msg"), *code = web_arg(r, "code");
+	if (refused && !counter) {
+		buf_printf(&b, "<p class=\"err\" id=\"form-error\" role=\"alert\">%s</p>", refused);
+	}
 	if (msg && code && strlen(code) < QUEUE_CODE_MAX) {
 		struct buf m;
 		buf_init(&m, 512);
@@ -281,7 +296,7 @@ enum MHD_Result page_queue(struct req *r)
 	buf_esc(&b, T(r->lang, S_Q_OPEN));
 	buf_puts(&b, "</button></p></form>");
 	if (counter)
-		rc = counter_view(r, &b, db, &q, counter, day, now);
+		rc = counter_view(r, &b, db, &q, counter, day, now, refused, typed);
 	/* A ticket given at the desk (a citizen without the kiosk). */
 	if (rc == 0) {
 		buf_puts(&b, "<form method=\"post\" action=\"/queue\"><p>");
@@ -305,25 +320,40 @@ enum MHD_Result page_queue(struct req *r)
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
 	}
 	web_page_end(r, &b);
-	return web_send(r, MHD_HTTP_OK, HTML, &b);
+	return web_send(r, status, HTML, &b);
 }
 
-static enum MHD_Result refused(struct req *r, int counter, const char *why)
+enum MHD_Result page_queue(struct req *r)
 {
-	struct buf b, t;
-	buf_init(&b, WEB_PAGE_MAX);
-	web_page_begin(r, &b, S_NAV_QUEUE, "/queue");
-	buf_init(&t, 1024);
-	buf_esc(&t, T(r->lang, S_Q_FAILED));
-	buf_puts(&t, " ");
-	buf_esc(&t, why);
-	web_notice(&b, "err", t.p ? t.p : "");
-	buf_free(&t);
-	buf_printf(&b, "<p><a href=\"/queue?counter=%d\">", counter);
-	buf_esc(&b, T(r->lang, S_NAV_QUEUE));
-	buf_puts(&b, "</a></p>");
-	web_page_end(r, &b);
-	return web_send(r, MHD_HTTP_CONFLICT, HTML, &b);
+	return queue_page(r, MHD_HTTP_OK, counter_of(web_arg(r, "counter")), NULL, NULL);
+}
+
+/* A refused counter action in the catalogue's words (the core's reason goes to the log). */
+static enum MHD_Result refused(struct req *r, int counter, const char *verb, const char *arg, int rc,
+			       const char *why)
+{
+	struct buf m;
+	enum str s;
+	int call = strcmp(verb, "call") == 0;
+	log_info("web: counter %d %s refused: %s", counter, verb, why);
+	if (strcmp(verb, "take") == 0)
+		s = rc == -ENOENT ? S_QE_SERVICE : rc == -EOVERFLOW ? S_QE_FULL : S_DSE_STORE;
+	else if (rc == -EINVAL && strcmp(verb, "move") != 0)
+		s = S_QE_COUNTER;
+	else if (strcmp(verb, "next") == 0)
+		s = rc == -ENOENT ? S_QE_NOBODY : S_DSE_STORE;
+	else if (call)
+		s = rc == -ENOENT ? S_QE_NO_TICKET : rc == -ESTALE ? S_QE_NOT_WAITING : S_DSE_STORE;
+	else
+		s = rc == -ENOENT   ? S_QE_NO_HAND
+		    : rc == -ESTALE ? S_QE_STATE
+		    : rc == -EINVAL ? (arg[0] ? S_QE_SAME : S_QE_SERVICE)
+				    : S_DSE_STORE;
+	buf_init(&m, 1024);
+	buf_t(&m, r->lang, s, counter, 0, arg);
+	enum MHD_Result ret = queue_page(r, MHD_HTTP_CONFLICT, counter, m.p ? m.p : "", call ? arg : NULL);
+	buf_free(&m);
+	return ret;
 }
 
 enum MHD_Result post_queue(struct req *r)
@@ -371,7 +401,7 @@ enum MHD_Result post_queue(struct req *r)
 	}
 	free(cfg);
 	if (rc < 0)
-		return refused(r, counter, why);
+		return refused(r, counter, verb, arg, rc, why);
 	snprintf(loc, sizeof(loc), "/queue?counter=%d&msg=%s&code=%s", counter,
 		 strcmp(verb, "take") == 0 ? "taken" : "called", t.code);
 	return web_redirect(r, loc);

@@ -46,11 +46,28 @@ r=$(curl -s -o "$T/bad.html" -w '%{http_code}' -b "$J" --data-urlencode "csrf=$t
 	-d "doc=0123456789abcdef0123456789abcdef" --data-urlencode "official=Lê Văn An" "$U/copies")
 [ "$r" = 404 ] && grep -q "class=\"err\"" "$T/bad.html" || fail "a copy of a missing document gave $r"
 grep -o "<p class=\"err\"[^<]*" "$T/bad.html"
+grep -q 'Không tìm thấy giấy tờ có mã' "$T/bad.html" || fail "the missing document's refusal is not in Vietnamese"
+grep -q 'id="cp-official" name="official"[^>]*value="Lê Văn An"' "$T/bad.html" || fail "the official's name typed was not kept"
 ctl audit tail -n 30 >"$T/audit"
 grep "copy.issue" "$T/audit" | grep -q "web:an" || fail "the issue is not audited as web:an: $(cat "$T/audit")"
 ok "copy 1/$year issued by web:an, listed, downloaded"
 
-seal=$(sql "SELECT seal FROM copies")
+step "two originals picked from the list are copied in one submit; a refusal keeps what was typed"
+make_scan "$T/scan2.jpg"
+orig2=$(put_ok "$T/scan2.jpg")
+curl -s -b "$J" "$U/copies" >"$T/c.html"
+grep -q "name=\"pick_$orig2\"" "$T/c.html" || fail "the scan is not offered in the list"
+r=$(curl -s -o "$T/bad.html" -w '%{http_code}' -b "$J" --data-urlencode "csrf=$tok" -d "pick_$orig2=1" \
+	--data-urlencode "official=" "$U/copies")
+[ "$r" = 409 ] && grep -q 'Hãy nhập họ tên người ký chứng thực' "$T/bad.html" || fail "no official gave $r"
+grep -q "name=\"pick_$orig2\" value=\"1\" checked" "$T/bad.html" || fail "the ticked original was not kept"
+r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -b "$J" --data-urlencode "csrf=$tok" \
+	-d "pick_$orig2=1" --data-urlencode "doc=${orig:0:12}" --data-urlencode "official=Nguyễn Thị Bình" "$U/copies")
+[ "$r" = "303 $U/copies?msg=issued&n=2%2F$year%2C%203%2F$year" ] || fail "two copies gave '$r'"
+[ "$(sql "SELECT COUNT(*) FROM copies WHERE state='issued'")" = 3 ] || fail "not three copies in the book"
+ok "copies 2 and 3 issued in one submit (one picked, one by its short code)"
+
+seal=$(sql "SELECT seal FROM copies WHERE number = 1")
 verify() { curl -s -o "$T/v.html" -w '%{http_code}' "$@" "$U/verify"; }
 
 step "/verify without a login: the seal and the PDF are VALID"

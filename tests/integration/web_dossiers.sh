@@ -49,6 +49,19 @@ post() { # fields... -> "HTTP location"
 	curl "${a[@]}" "$U/dossiers"
 }
 
+step "a refused opening is shown again in Vietnamese with what was typed"
+r=$(post verb=open procedure=HT-KS "name=Nguyễn Văn Gõ" id_number=0010990123)
+[ "${r%% *}" = 409 ] || fail "an 10-digit number gave '$r'"
+grep -q 'Số định danh cá nhân phải có đúng 12 chữ số' "$T/post.out" || fail "no Vietnamese reason"
+grep -q 'id="idn" name="id_number"[^>]*aria-invalid="true"[^>]*value="0010990123"' "$T/post.out" || fail "the number was not kept and marked"
+grep -q 'id="name" name="name"[^>]*value="Nguyễn Văn Gõ"' "$T/post.out" || fail "the name was not kept"
+grep -q '<option value="HT-KS" selected>' "$T/post.out" || fail "the procedure was not kept"
+grep -Eq 'id_number must|applicant|[a-z]+_[a-z]+ must' "$T/post.out" && fail "an English reason or internal key on the page"
+r=$(post verb=open procedure=HT-KS doc_code=ffffff0000)
+[ "${r%% *}" = 409 ] && grep -q 'Không tìm thấy giấy tờ có mã “ffffff0000”' "$T/post.out" || fail "an unknown paper code gave '$r'"
+[ "$(ndossiers)" = 0 ] || fail "a refused opening opened a dossier"
+ok "409, reason in Vietnamese, values kept, nothing opened"
+
 step "staff open a dossier and see what is missing"
 r=$(post verb=open procedure=HT-KS "name=Nguyễn Văn A" id_number=001099012345)
 id=$(sql "SELECT id FROM dossiers ORDER BY id DESC LIMIT 1")
@@ -58,20 +71,31 @@ grep -q 'id="missing-count">Còn thiếu 3 thành phần' "$T/d.html" || fail "m
 [ "$(grep -o "<tr class=\"missing\" data-item=" "$T/d.html" | wc -l)" = 3 ] || fail "missing items not marked"
 ok "dossier $id opened, 3 papers missing"
 
-step "attaching scans; a wrong item is refused with the reason"
+step "attaching scans picked from the list, two in one submit; a typed short code works; refusals in Vietnamese"
 mkdoc "$T/a.pdf" 2000
 doc=$(put_ok "$T/a.pdf")
-r=$(post verb=attach "id=$id" item=no_such_item "doc=$doc")
-[ "${r%% *}" = 409 ] && grep -q 'no_such_item' "$T/post.out" || fail "a wrong item gave '$r'"
-for item in to_khai giay_chung_sinh; do
-	[ "$(post verb=attach "id=$id" "item=$item" "doc=$doc" | cut -d' ' -f1)" = 303 ] || fail "attach $item"
-done
+mkdoc "$T/b.pdf" 2100
+doc2=$(put_ok "$T/b.pdf")
+r=$(post verb=attach "id=$id" item=no_such_item "doc=${doc:0:12}")
+[ "${r%% *}" = 409 ] && grep -q 'Hãy chọn thành phần hồ sơ trong danh sách' "$T/post.out" || fail "a wrong item gave '$r'"
+grep -q "id=\"adoc\" name=\"doc\"[^>]*value=\"${doc:0:12}\"" "$T/post.out" || fail "the typed code was not kept"
+r=$(post verb=attach "id=$id")
+[ "${r%% *}" = 409 ] && grep -q 'Chưa chọn giấy tờ nào' "$T/post.out" || fail "nothing picked gave '$r'"
+curl -s -b "$J" "$U/dossiers/$id" >"$T/d.html"
+grep -q "name=\"pick_$doc\"" "$T/d.html" && grep -q "name=\"pick_$doc2\"" "$T/d.html" || fail "the scans are not offered in the list"
+r=$(post verb=attach "id=$id" "pick_$doc=1" "item_$doc=to_khai" "pick_$doc2=1" "item_$doc2=giay_chung_sinh")
+[ "$r" = "303 $U/dossiers/$id?msg=attached&n=2" ] || fail "two picked in one submit gave '$r'"
+[ "$(sql "SELECT group_concat(item || ':' || doc_id, ' ') FROM (SELECT item, doc_id FROM dossier_items WHERE dossier=$id ORDER BY item)")" = "giay_chung_sinh:$doc2 to_khai:$doc" ] ||
+	fail "attached: $(sql "SELECT * FROM dossier_items")"
+[ "$(post verb=attach "id=$id" item=to_khai "doc=${doc2:0:12}" | cut -d' ' -f1)" = 303 ] || fail "attach by a 12-digit code as the lists show it"
 curl -s -b "$J" "$U/dossiers/$id" | grep -q 'id="missing-count">Còn thiếu 1 thành phần' || fail "still 1 missing not shown"
-ok "two attached, one missing"
+ok "two attached in one submit, one by its short code, one missing"
 
 step "accepting an incomplete dossier needs a note; then it gets a code and a due day"
 r=$(post verb=accept "id=$id")
-[ "${r%% *}" = 409 ] && grep -q 'missing' "$T/post.out" || fail "incomplete without a note gave '$r'"
+[ "${r%% *}" = 409 ] && grep -q 'Hồ sơ còn thiếu: ' "$T/post.out" || fail "incomplete without a note gave '$r'"
+grep -q 'the dossier is incomplete\|staff may accept' "$T/post.out" && fail "the core's English reason reached the page"
+grep -q 'id="note" name="note"[^>]*aria-invalid="true"' "$T/post.out" || fail "the note field is not marked"
 r=$(post verb=accept "id=$id" "note=ID card shown at the counter")
 [ "$r" = "303 $U/dossiers/$id?msg=accepted&printed=0" ] || fail "accept gave '$r'"
 dcode=$(sql "SELECT code FROM dossiers WHERE id=$id")

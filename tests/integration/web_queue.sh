@@ -64,7 +64,12 @@ ok "take, next, again, skip, move, done and call by code all through plain forms
 
 step "refusals say why and change nothing"
 r=$(post 1 next)
-[ "${r%% *}" = 409 ] && grep -q "nobody is waiting for counter 1" "$T/post.out" || fail "next with nobody waiting gave '$r'"
+[ "${r%% *}" = 409 ] && grep -q "Hiện không có ai chờ ở quầy 1" "$T/post.out" || fail "next with nobody waiting gave '$r'"
+grep -q 'nobody is waiting' "$T/post.out" && fail "the core's English reason reached the page"
+grep -q 'id="q-current"' "$T/post.out" || fail "the refusal is not shown on the counter's page"
+r=$(post 1 call z999)
+[ "${r%% *}" = 409 ] && grep -q 'Hôm nay không có số “Z999”' "$T/post.out" || fail "calling an unknown number gave '$r'"
+grep -q 'id="q-code" name="arg"[^>]*value="Z999"' "$T/post.out" || fail "the typed number was not kept"
 r=$(post 1 explode)
 [ "${r%% *}" = 400 ] || fail "an unknown verb gave '$r'"
 r=$(post 1 move Z)

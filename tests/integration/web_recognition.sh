@@ -41,7 +41,7 @@ idn=$(ctl --json doc show "$front" | jq -r .result.fields.id_number)
 [ -n "$name" ] && [ "$name" != null ] || fail "no full_name recognised"
 grep -q "full_name *$name" "$T/show.txt" || fail "doc show does not print the name"
 curl -s -b "$J" "$U/documents/$front" >"$T/doc.html"
-grep -q '<dd id="rec-type">id_card_front</dd>' "$T/doc.html" || fail "no type on the page"
+grep -q '<dd id="rec-type">Căn cước: mặt trước</dd>' "$T/doc.html" || fail "no type (in words) on the page"
 grep -q '<dd id="rec-confidence">[0-9]*%</dd>' "$T/doc.html" || fail "no confidence on the page"
 grep -q "<tr id=\"f-full_name\"><th scope=\"row\">[^<]*</th><td>$name</td>" "$T/doc.html" || fail "the name is not on the page"
 grep -q 'id="needs-review"' "$T/doc.html" && fail "a clean card is marked for review"
@@ -93,11 +93,16 @@ ctl dossier show "$did" | grep -q "Trần Văn Sửa" || fail "dossier show lack
 curl -s -b "$J" "$U/dossiers/$did" | grep -q "Trần Văn Sửa" || fail "the dossier page lacks the corrected name"
 ok "dossier $did: applicant Trần Văn Sửa"
 
-step "bad values are refused naming the field; nothing changes"
-r=$(post "date_of_birth=31/12/1990")
-[ "${r%% *}" = 422 ] && grep -q "date_of_birth must be a date YYYY-MM-DD" "$T/post.html" || fail "a bad date gave '$r'"
+step "bad values are refused in Vietnamese naming the field, the form shown again as typed; nothing changes"
+r=$(post "full_name=Trần Văn Gõ" "date_of_birth=31/13/1990")
+[ "${r%% *}" = 422 ] || fail "a bad date gave '$r'"
+grep -q 'Ô “Ngày sinh” chưa đúng. Ghi ngày theo dạng ngày/tháng/năm' "$T/post.html" || fail "the refusal does not name the field in Vietnamese"
+grep -q 'id="in-date_of_birth" name="date_of_birth"[^>]*aria-invalid="true"[^>]*value="31/13/1990"' "$T/post.html" ||
+	fail "the refused date is not marked and kept"
+grep -q 'id="in-full_name" name="full_name"[^>]*value="Trần Văn Gõ"' "$T/post.html" || fail "the name typed beside it was lost"
+grep -q 'date_of_birth must\|YYYY-MM-DD' "$T/post.html" && fail "the core's English reason reached the page"
 r=$(post "sex=X")
-[ "${r%% *}" = 422 ] || fail "a bad sex gave '$r'"
+[ "${r%% *}" = 422 ] && grep -q 'Ô “Giới tính” chưa đúng' "$T/post.html" || fail "a bad sex gave '$r'"
 r=$(post "full_name=Trần Văn Sửa")
 [ "$r" = "303 $U/documents/$front?msg=unchanged" ] || fail "an unchanged form gave '$r'"
 [ "$(sql "SELECT COUNT(*) FROM recog_corrections")" = 1 ] || fail "a refused or empty correction was stored"
