@@ -253,7 +253,10 @@ static int append_fd(struct journal *j, int fd, int kind, const unsigned char *b
 
 static int kept_table(const char *name)
 {
-	return strncmp(name, "sqlite_", 7) != 0 && strcmp(name, "sessions") != 0;
+	/* dossier_names (and its shadow tables) is a search index derived from dossiers by
+	 * triggers: replaying the dossiers rows fills it again. */
+	return strncmp(name, "sqlite_", 7) != 0 && strcmp(name, "sessions") != 0 &&
+	    strncmp(name, "dossier_names", 13) != 0;
 }
 
 static void on_preupdate(void *ctx, sqlite3 *h, int op, const char *zdb, const char *table, sqlite3_int64 k1,

@@ -235,3 +235,65 @@ int views_outbox_retry(struct db *db, int64_t id, const char *actor)
 	}
 	return finish(db, r, actor, "outbox.retry", id, "");
 }
+
+int views_dossiers_search(struct db *db, const struct views_dossier_query *q,
+			  int (*fn)(void *ctx, int64_t id), void *ctx)
+{
+	/* The statement is put together from these fixed pieces only; values are bound. */
+	char sql[768];
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int r, rc, k = 0;
+	const char *binds[6];
+	if (q->limit < 1 || q->limit > 500 || q->offset < 0)
+		return -EINVAL;
+#define ADD(s) n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", (s))
+	ADD("SELECT d.id FROM dossiers d WHERE 1");
+	if (q->words) {
+		ADD(" AND d.id IN (SELECT rowid FROM dossier_names WHERE dossier_names MATCH ?)");
+		binds[k++] = q->words;
+	}
+	if (q->id_hash) {
+		ADD(" AND d.applicant_id_hash = ?");
+		binds[k++] = q->id_hash;
+	}
+	if (q->code) {
+		ADD(" AND d.code = ?");
+		binds[k++] = q->code;
+	}
+	if (q->state) {
+		ADD(" AND d.state = ?");
+		binds[k++] = q->state;
+	}
+	if (q->from) {
+		ADD(" AND d.opened_at >= ?");
+		binds[k++] = q->from;
+	}
+	if (q->to) {
+		ADD(" AND d.opened_at < ?");
+		binds[k++] = q->to;
+	}
+	ADD(q->sort == VIEWS_OLDEST    ? " ORDER BY d.id ASC"
+		: q->sort == VIEWS_DUE ? " ORDER BY d.due_day = '', d.due_day ASC, d.id ASC"
+				       : " ORDER BY d.id DESC");
+	ADD(" LIMIT ? OFFSET ?");
+#undef ADD
+	if (n >= sizeof(sql))
+		return -EMSGSIZE;
+	r = db_prepare(db, sql, &st);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < k; i++)
+		sqlite3_bind_text(st, i + 1, binds[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, k + 1, q->limit);
+	sqlite3_bind_int(st, k + 2, q->offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, sqlite3_column_int64(st, 0));
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = db_error(db, rc, "search dossiers");
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}

@@ -37,4 +37,22 @@ int views_outbox_aside(struct db *db, int64_t id, const char *actor, const char 
  * "outbox.retry", one transaction.  -ESTALE when not rejected. */
 int views_outbox_retry(struct db *db, int64_t id, const char *actor);
 
+/* What the dossier list is narrowed to; NULL members do not narrow. */
+struct views_dossier_query {
+	const char *words; /* FTS5 query on the applicant's name (dossier_names), built by the caller */
+	const char *id_hash; /* the keyed hash of the applicant's number (DOSSIER_ID_PURPOSE) */
+	const char *code; /* a dossier code, exactly */
+	const char *state; /* "open" or "accepted" */
+	const char *from, *to; /* opened_at >= from and < to (UTC, "YYYY-MM-DDTHH:MM:SS") */
+	int sort; /* VIEWS_NEWEST, VIEWS_OLDEST or VIEWS_DUE (soonest due day first) */
+	int offset, limit;
+};
+enum { VIEWS_NEWEST = 0, VIEWS_OLDEST = 1, VIEWS_DUE = 2 };
+
+/* Calls fn with the id of each dossier q selects, in q's order (limit at most 500).  Every
+ * filter reads an index (the name index, dossiers_id_hash, the code's unique index,
+ * dossiers_opened): a year of dossiers is never read whole to find one citizen's. */
+int views_dossiers_search(struct db *db, const struct views_dossier_query *q,
+			  int (*fn)(void *ctx, int64_t id), void *ctx);
+
 #endif

@@ -16,6 +16,7 @@
 #include "store/docs.h"
 #include "store/recog.h"
 #include "store/store.h"
+#include "store/views.h"
 #include "web/internal.h"
 #include "web/labels.h"
 
@@ -69,6 +70,8 @@ static void dl_row(struct buf *b, struct req *r, enum str label, const char *id,
 	buf_puts(b, "</dd>");
 }
 
+static const char *normal_code(const char *in, char out[DOSSIER_CODE_MAX]);
+
 struct rows {
 	struct req *r;
 	struct buf *b;
@@ -81,7 +84,8 @@ static int list_row(void *ctx, const struct dossier_row *d)
 	struct buf *b = x->b;
 	const char *flag = flag_of(d);
 	const struct catalog_proc *p = catalog_find(dossier_catalog(NULL), d->procedure);
-	x->n++;
+	if (x->n++ >= LIST_SHOWN)
+		return 0; /* the extra row only tells that another page exists */
 	buf_printf(b, "<tr class=\"%s\" data-flag=\"%s\"><td><a href=\"/dossiers/%lld\">", flag, flag,
 		   (long long)d->id);
 	if (d->code[0])
@@ -98,7 +102,9 @@ static int list_row(void *ctx, const struct dossier_row *d)
 	buf_esc(b,
 		T(x->r->lang, strcmp(d->state, "open") == 0 ? S_DS_OPEN_STATE : status_str(d->city_status)));
 	buf_puts(b, "</td><td>");
-	buf_esc(b, d->due_day[0] ? d->due_day : "—");
+	buf_when_iso(b, d->opened_at);
+	buf_puts(b, "</td><td>");
+	buf_when_iso(b, d->due_day);
 	if (flag[0]) {
 		buf_puts(b, " <strong>");
 		buf_esc(b, T(x->r->lang, strcmp(flag, "overdue") == 0 ? S_DS_OVERDUE : S_DS_NEAR_DUE));
@@ -106,6 +112,226 @@ static int list_row(void *ctx, const struct dossier_row *d)
 	}
 	buf_puts(b, "</td></tr>");
 	return 0;
+}
+
+/* The list's search: a name (any accents, any part), a 12-digit number, a dossier code;
+ * state; opened from/to (local days); order; page. */
+struct search {
+	char q[128], state[16], from[16], to[16], sort[8];
+	int page;
+	int any; /* some filter is set */
+};
+
+static void arg_copy(struct req *r, const char *name, char *out, size_t size)
+{
+	const char *v = web_arg(r, name);
+	snprintf(out, size, "%s", v && strlen(v) < size ? v : "");
+}
+
+static void search_read(struct req *r, struct search *s)
+{
+	char page[12];
+	arg_copy(r, "q", s->q, sizeof(s->q));
+	arg_copy(r, "state", s->state, sizeof(s->state));
+	arg_copy(r, "from", s->from, sizeof(s->from));
+	arg_copy(r, "to", s->to, sizeof(s->to));
+	arg_copy(r, "sort", s->sort, sizeof(s->sort));
+	arg_copy(r, "page", page, sizeof(page));
+	s->page = (int)strtol(page, NULL, 10);
+	if (s->page < 0 || s->page > 10000)
+		s->page = 0;
+	s->any = s->q[0] || s->state[0] || s->from[0] || s->to[0];
+}
+
+/* A local day typed as dd/mm/yyyy or given by a date input (yyyy-mm-dd) as the UTC time of
+ * its first second ("YYYY-MM-DDTHH:MM:SS"), plus days; -EINVAL when it is no day. */
+static int day_start_utc(const char *s, int plus_days, char out[24])
+{
+	const struct calendar *cal = dossier_calendar(NULL);
+	unsigned a, b, c;
+	char s1, s2;
+	if (!cal || sscanf(s, "%4u%c%2u%c%4u", &a, &s1, &b, &s2, &c) != 5 || s1 != s2)
+		return -EINVAL;
+	unsigned y = a > 31 ? a : c, m = b, d = a > 31 ? c : a;
+	if (y < 2000 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -EINVAL;
+	int64_t t = ((int64_t)calendar_day((int)y, (int)m, (int)d) + plus_days) * 86400 -
+	    (int64_t)cal->utc_offset_min * 60;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm))
+		return -EINVAL;
+	strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+	return 0;
+}
+
+static void select_opt(struct buf *b, struct req *r, const char *value, const char *cur, enum str label)
+{
+	buf_printf(b, "<option value=\"%s\"%s>", value, strcmp(value, cur) == 0 ? " selected" : "");
+	buf_esc(b, T(r->lang, label));
+	buf_puts(b, "</option>");
+}
+
+static void search_form(struct req *r, struct buf *b, const struct search *s)
+{
+	buf_puts(b,
+		 "<form method=\"get\" action=\"/dossiers\" role=\"search\" class=\"filters\"><p><label "
+		 "for=\"dq\">");
+	buf_esc(b, T(r->lang, S_DS_SEARCH));
+	buf_puts(
+	    b, "</label> <input type=\"search\" id=\"dq\" name=\"q\" maxlength=\"100\" size=\"30\" value=\"");
+	buf_esc(b, s->q);
+	buf_puts(b, "\"> <label for=\"dstate\">");
+	buf_esc(b, T(r->lang, S_DS_STATUS));
+	buf_puts(b, "</label> <select id=\"dstate\" name=\"state\">");
+	select_opt(b, r, "", s->state, S_DS_ALL);
+	select_opt(b, r, "open", s->state, S_DS_OPEN_STATE);
+	select_opt(b, r, "accepted", s->state, S_DS_ACCEPTED_STATE);
+	buf_puts(b, "</select></p><p><label for=\"dfrom\">");
+	buf_esc(b, T(r->lang, S_DS_FROM));
+	buf_puts(b,
+		 "</label> <input id=\"dfrom\" name=\"from\" size=\"10\" maxlength=\"10\" "
+		 "placeholder=\"dd/mm/yyyy\" value=\"");
+	buf_esc(b, s->from);
+	buf_puts(b, "\"> <label for=\"dto\">");
+	buf_esc(b, T(r->lang, S_DS_TO));
+	buf_puts(b,
+		 "</label> <input id=\"dto\" name=\"to\" size=\"10\" maxlength=\"10\" "
+		 "placeholder=\"dd/mm/yyyy\" value=\"");
+	buf_esc(b, s->to);
+	buf_puts(b, "\"> <label for=\"dsort\">");
+	buf_esc(b, T(r->lang, S_DS_SORT));
+	buf_puts(b, "</label> <select id=\"dsort\" name=\"sort\">");
+	select_opt(b, r, "", s->sort, S_DS_SORT_NEW);
+	select_opt(b, r, "old", s->sort, S_DS_SORT_OLD);
+	select_opt(b, r, "due", s->sort, S_DS_SORT_DUE);
+	buf_puts(b, "</select> <button>");
+	buf_esc(b, T(r->lang, S_SEARCH));
+	buf_puts(b, "</button></p></form>");
+}
+
+struct ids {
+	struct db *db;
+	struct rows *x;
+};
+
+static int id_row(void *ctx, int64_t id)
+{
+	struct ids *i = ctx;
+	struct dossier_row d;
+	if (dossiers_get(i->db, id, &d) < 0)
+		return 0;
+	return list_row(i->x, &d);
+}
+
+/* Runs the search: -EINVAL (nothing listed, a notice shown) for a date that is no day. */
+static int search_run(struct req *r, struct db *db, struct search *s, struct rows *x)
+{
+	struct views_dossier_query q = { .limit = LIST_SHOWN + 1, .offset = s->page * LIST_SHOWN };
+	char words[400], hash[65], code[DOSSIER_CODE_MAX], from[24], to[24], digits[16];
+	size_t nd = 0, nw = 0, letters = 0;
+	int tokens = 0;
+	/* Digits only (spaces and dots as typed from a card): a personal number. */
+	for (const char *p = s->q; *p; p++) {
+		if (*p >= '0' && *p <= '9' && nd + 1 < sizeof(digits))
+			digits[nd++] = *p;
+		else if (*p != ' ' && *p != '.')
+			letters++;
+	}
+	digits[nd] = '\0';
+	if (s->q[0] && !letters && nd == 12) {
+		dossier_id_hash(store_blobs(r->w->store), digits, hash);
+		q.id_hash = hash;
+	} else if (s->q[0] && strchr(s->q, '-') && normal_code(s->q, code)) {
+		q.code = code;
+	} else if (s->q[0]) {
+		/* Each word as a quoted prefix ("nguy" finds Nguyễn); đ is indexed as d. */
+		const unsigned char *p = (const unsigned char *)s->q;
+		while (*p && tokens < 8) {
+			while (*p && *p < 0x80 &&
+			       !((*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z')))
+				p++;
+			if (!*p)
+				break;
+			if (nw + 4 >= sizeof(words))
+				break;
+			words[nw++] = tokens++ ? ' ' : '"';
+			if (tokens > 1)
+				words[nw++] = '"';
+			while (*p &&
+			       (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
+				((*p | 32) >= 'a' && (*p | 32) <= 'z')) &&
+			       nw + 4 < sizeof(words)) {
+				if ((p[0] == 0xc4 && p[1] == 0x91) ||
+				    (p[0] == 0xc4 && p[1] == 0x90)) { /* đ Đ */
+					words[nw++] = 'd';
+					p += 2;
+				} else {
+					words[nw++] = (char)*p++;
+				}
+			}
+			words[nw++] = '"';
+			words[nw++] = '*';
+		}
+		words[nw] = '\0';
+		if (tokens)
+			q.words = words;
+	}
+	if (strcmp(s->state, "open") == 0 || strcmp(s->state, "accepted") == 0)
+		q.state = s->state;
+	q.sort = strcmp(s->sort, "old") == 0 ? VIEWS_OLDEST
+	    : strcmp(s->sort, "due") == 0    ? VIEWS_DUE
+					     : VIEWS_NEWEST;
+	if ((s->from[0] && day_start_utc(s->from, 0, from) < 0) ||
+	    (s->to[0] && day_start_utc(s->to, 1, to) < 0)) {
+		buf_puts(x->b, "<tr><td colspan=\"6\" class=\"err\" role=\"alert\">");
+		buf_esc(x->b, T(r->lang, S_DS_BAD_DAY));
+		buf_puts(x->b, "</td></tr>");
+		x->n = -1;
+		return -EINVAL;
+	}
+	q.from = s->from[0] ? from : NULL;
+	q.to = s->to[0] ? to : NULL;
+	struct ids i = { .db = db, .x = x };
+	return views_dossiers_search(db, &q, id_row, &i);
+}
+
+static void search_link(struct buf *b, const struct search *s, int page)
+{
+	buf_puts(b, "/dossiers?q=");
+	buf_url(b, s->q);
+	buf_puts(b, "&amp;state=");
+	buf_url(b, s->state);
+	buf_puts(b, "&amp;from=");
+	buf_url(b, s->from);
+	buf_puts(b, "&amp;to=");
+	buf_url(b, s->to);
+	buf_puts(b, "&amp;sort=");
+	buf_url(b, s->sort);
+	buf_printf(b, "&amp;page=%d#ds-list", page);
+}
+
+static void search_pager(struct req *r, struct buf *b, const struct search *s, int more)
+{
+	if (!s->page && !more)
+		return;
+	buf_puts(b, "<p class=\"pager\">");
+	if (s->page > 0) {
+		buf_puts(b, "<a rel=\"prev\" href=\"");
+		search_link(b, s, s->page - 1);
+		buf_puts(b, "\">");
+		buf_esc(b, T(r->lang, S_DS_PREV));
+		buf_puts(b, "</a> ");
+	}
+	buf_t(b, r->lang, S_DS_PAGE_N, s->page + 1, 0, NULL);
+	if (more) {
+		buf_puts(b, " <a rel=\"next\" href=\"");
+		search_link(b, s, s->page + 1);
+		buf_puts(b, "\">");
+		buf_esc(b, T(r->lang, S_DS_NEXT));
+		buf_puts(b, "</a>");
+	}
+	buf_puts(b, "</p>");
 }
 
 /* What a refused form is shown again with: which form, the field to mark, the message
@@ -259,24 +485,31 @@ static enum MHD_Result list_page(struct req *r, unsigned status, const struct ds
 	open_form(r, &b, cat, f);
 	buf_puts(&b, "<h2 id=\"ds-list\">");
 	buf_esc(&b, T(r->lang, S_NAV_DOSSIERS));
-	buf_puts(&b, "</h2><table id=\"dossiers\"><thead><tr>");
+	buf_puts(&b, "</h2>");
+	struct search sq;
+	search_read(r, &sq);
+	search_form(r, &b, &sq);
+	buf_puts(&b, "<table id=\"dossiers\"><thead><tr>");
 	web_th(&b, r, S_DS_CODE);
 	web_th(&b, r, S_DS_PROCEDURE);
 	web_th(&b, r, S_DS_APPLICANT);
 	web_th(&b, r, S_DS_STATUS);
+	web_th(&b, r, S_DS_OPENED);
 	web_th(&b, r, S_DS_DUE);
 	buf_puts(&b, "</tr></thead><tbody>");
 	struct rows x = { .r = r, .b = &b };
-	if (dossiers_list(db, NULL, LIST_SHOWN, list_row, &x) < 0) {
+	int rc = search_run(r, db, &sq, &x);
+	if (rc < 0 && rc != -EINVAL) {
 		buf_free(&b);
 		return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, S_SERVER_ERROR);
 	}
 	if (x.n == 0) {
-		buf_puts(&b, "<tr><td colspan=\"5\">");
-		buf_esc(&b, T(r->lang, S_NONE));
+		buf_puts(&b, "<tr><td colspan=\"6\">");
+		buf_esc(&b, T(r->lang, sq.any ? S_DS_FOUND_NONE : S_NONE));
 		buf_puts(&b, "</td></tr>");
 	}
 	buf_puts(&b, "</tbody></table>");
+	search_pager(r, &b, &sq, x.n > LIST_SHOWN);
 	web_page_end(r, &b);
 	return web_send(r, status, HTML, &b);
 }

@@ -44,6 +44,11 @@ static void id_hash(struct blobs *b, const char *s, char out[65])
 	OPENSSL_cleanse(hexmd, sizeof(hexmd));
 }
 
+void dossier_id_hash(struct blobs *b, const char *number, char out[65])
+{
+	id_hash(b, number, out);
+}
+
 static int id_number_ok(const char *s)
 {
 	if (strlen(s) != 12)

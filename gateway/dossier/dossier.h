@@ -25,6 +25,10 @@ struct dossier_applicant {
 	const char *id_number; /* typed: the 12-digit personal number */
 };
 
+/* The stored form of an applicant's 12-digit number (the keyed hash the dossiers table
+ * keeps), so that staff can look a citizen's dossiers up by the number on the card. */
+void dossier_id_hash(struct blobs *b, const char *number, char out[65]);
+
 /* Opens a dossier.  The applicant comes from a recognised ID card document (its name and
  * number read from the recognition result) or from typed fields.  why explains a refusal. */
 int dossier_open(struct db *db, struct blobs *b, const struct catalog *cat, const char *actor,

@@ -105,6 +105,14 @@ ctl() { "$MOTCUACTL" -s "$SOCK" "$@"; }
 
 # web_url: the staff page's base URL (motcuad writes the port it bound to $RUN/web.port).
 web_url() {
+	# The web server starts after the control socket answers (daemon_start waits for that):
+	# on a busy machine the port file comes a little later.
+	local i
+	for i in $(seq 600); do
+		[ -s "$RUN/web.port" ] && break
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
 	[ -s "$RUN/web.port" ] || fail "motcuad wrote no $RUN/web.port (is [web] enabled?)"
 	echo "http://127.0.0.1:$(cat "$RUN/web.port")"
 }

@@ -114,6 +114,38 @@ grep -q "<tr class=\"overdue\" data-flag=\"overdue\"><td><a href=\"/dossiers/$id
 curl -s -b "$J" "$U/" | grep -q 'id="dossiers-late">50%' || fail "dashboard late share"
 ok "overdue row marked, 50% late on the dashboard"
 
+step "the list finds a citizen by name without accents, by the number on the card, by code; filters and order"
+post verb=open procedure=HT-KS "name=Đặng Thị Đào" id_number=079188000111 >/dev/null
+id3=$(sql "SELECT id FROM dossiers ORDER BY id DESC LIMIT 1")
+found() { # query-string -> the listed dossier ids, space separated
+	curl -s -b "$J" "$U/dossiers?$1" | grep -o '<tr class="[a-z_]*" data-flag="[a-z_]*"><td><a href="/dossiers/[0-9]*"' |
+		sed 's/.*dossiers\///; s/"$//' | tr '\n' ' '
+}
+[ "$(found "q=nguyen")" = "$id " ] || fail "'nguyen' found '$(found "q=nguyen")'"
+[ "$(found "q=dao")" = "$id3 " ] || fail "'dao' (Đào, đ typed as d) found '$(found "q=dao")'"
+[ "$(found "q=%C4%91%C3%A0o")" = "$id3 " ] || fail "'đào' found '$(found "q=%C4%91%C3%A0o")'"
+[ "$(found "q=TRAN+thi")" = "$id2 " ] || fail "'TRAN thi' found '$(found "q=TRAN+thi")'"
+[ "$(found "q=nguy")" = "$id " ] || fail "a word's beginning 'nguy' found '$(found "q=nguy")'"
+[ "$(found "q=001099012345")" = "$id " ] || fail "the 12-digit number found '$(found "q=001099012345")'"
+[ "$(found "q=0010+9901+2345")" = "$id " ] || fail "the number typed in groups found '$(found "q=0010+9901+2345")'"
+[ "$(found "q=001099012346")" = "" ] || fail "another number found something"
+[ "$(found "q=$(echo "$dcode" | tr 'A-Z' 'a-z')")" = "$id " ] || fail "the code found '$(found "q=$dcode")'"
+[ "$(found "state=open")" = "$id3 " ] || fail "state=open listed '$(found "state=open")'"
+[ "$(found "state=accepted&sort=old")" = "$id $id2 " ] || fail "accepted, oldest first listed '$(found "state=accepted&sort=old")'"
+[ "$(found "sort=due&state=accepted")" = "$id2 $id " ] || fail "soonest due first listed '$(found "sort=due&state=accepted")'"
+today=$(TZ=Asia/Ho_Chi_Minh date +%d/%m/%Y)
+yesterday=$(TZ=Asia/Ho_Chi_Minh date -d yesterday +%d/%m/%Y)
+[ "$(found "from=$today&to=$today")" = "$id3 $id2 $id " ] || fail "today's dossiers: '$(found "from=$today&to=$today")'"
+[ "$(found "to=$yesterday")" = "" ] || fail "opened up to yesterday listed something"
+curl -s -b "$J" "$U/dossiers?from=31/02/20x" | grep -q 'Ngày lọc chưa đúng' || fail "a bad date is not explained"
+curl -s -b "$J" "$U/dossiers?q=khong+co+ai" | grep -q 'Không có hồ sơ nào khớp' || fail "no match is not explained"
+# The lookups read indexes, not the table: the plans SQLite makes for them.
+plan=$(sql "EXPLAIN QUERY PLAN SELECT d.id FROM dossiers d WHERE 1 AND d.applicant_id_hash = 'x' ORDER BY d.id DESC")
+echo "$plan" | grep -q 'INDEX dossiers_id_hash' || fail "the number lookup scans: $plan"
+plan=$(sql "EXPLAIN QUERY PLAN SELECT d.id FROM dossiers d WHERE 1 AND d.id IN (SELECT rowid FROM dossier_names WHERE dossier_names MATCH '\"dao\"*') ORDER BY d.id DESC")
+echo "$plan" | grep -q 'VIRTUAL TABLE INDEX' && echo "$plan" | grep -q 'USING INTEGER PRIMARY KEY' || fail "the name lookup scans: $plan"
+ok "by name, number, code; state, dates, order; through the name index and dossiers_id_hash"
+
 step "the public tracking page: status and due day by code, no personal data"
 curl -s "$U/track?code=$dcode" >"$T/t.html"
 grep -q "<dd id=\"t-due\">$(date -d "$due" +%d/%m/%Y)</dd>" "$T/t.html" || fail "tracking lacks the due day (dd/mm/yyyy)"
